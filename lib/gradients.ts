@@ -57,13 +57,15 @@ export function localGradientEngine(model: tf.LayersModel, microBatchSize = 1024
         const step = tf.tidy(() => {
           const xm = x.slice([start, 0, 0, 0], [size, -1, -1, -1]);
           const ym = labels.slice([start], [size]);
-          let probs: tf.Tensor2D | null = null;
+          let correct: tf.Scalar | null = null;
           const { value, grads: g } = tf.variableGrads(() => {
-            probs = model.apply(xm, { training: true }) as tf.Tensor2D;
+            const probs = model.apply(xm, { training: true }) as tf.Tensor2D;
+            // Counted here: variableGrads disposes the probabilities when it returns.
+            correct = tf.keep(countCorrect(probs, ym));
             // Scaled so the micro-batch gradients sum to the batch mean's gradient.
             return tf.div(tf.sum(crossEntropyPerImage(probs, ym)), n) as tf.Scalar;
           }, variables);
-          return { value, g, correct: countCorrect(probs!, ym) };
+          return { value, g, correct: correct! as tf.Scalar };
         });
         const [v, c] = await Promise.all([step.value.data(), step.correct.data()]);
         lossSum += v[0] * n;

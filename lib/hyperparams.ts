@@ -62,3 +62,16 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
   }
   return hp;
 }
+
+/**
+ * `EPOCHS` from the environment, for quick headless runs of a notebook
+ * (`EPOCHS=1 npm run execute`); empty when unset.
+ */
+export function epochsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Partial<Hyperparameters> {
+  if (env.EPOCHS === undefined || env.EPOCHS === '') return {};
+  const epochs = Number(env.EPOCHS);
+  if (!Number.isInteger(epochs) || epochs <= 0) {
+    throw new RangeError(`environment variable EPOCHS must be a positive integer, got ${JSON.stringify(env.EPOCHS)}`);
+  }
+  return { epochs };
+}

@@ -1,0 +1,29 @@
+import * as dfd from 'danfojs-node';
+import { PIXELS } from './classes';
+import type { Split } from './data-files';
+
+/** Column names of a split's table: `Label`, then the pixels `0`..`783`. */
+export const FRAME_COLUMNS: readonly string[] = ['Label', ...Array.from({ length: PIXELS }, (_, i) => String(i))];
+const FRAME_DTYPES = FRAME_COLUMNS.map(() => 'int32');
+
+/**
+ * One row per image, as the original notebook's pandas table. danfo is slow
+ * at 60,000 x 785 (it infers dtypes by scanning and keeps a transposed copy),
+ * so the dtypes are given and low-memory mode skips the copy: the frame is
+ * for looking at; the tensors come straight from the typed arrays.
+ */
+export function toDataFrame(split: Split): dfd.DataFrame {
+  const rows: number[][] = new Array(split.count);
+  for (let i = 0; i < split.count; i++) {
+    const row = new Array<number>(PIXELS + 1);
+    row[0] = split.labels[i];
+    const offset = i * PIXELS;
+    for (let p = 0; p < PIXELS; p++) row[p + 1] = split.images[offset + p];
+    rows[i] = row;
+  }
+  return new dfd.DataFrame(rows, {
+    columns: [...FRAME_COLUMNS],
+    dtypes: FRAME_DTYPES,
+    config: { lowMemoryMode: true },
+  });
+}

@@ -1,0 +1,308 @@
+/**
+ * Saves and loads LayersModels in a directory, in the layout tfjs-node's
+ * `file://` handler uses (model.json + weights.bin), which plain tfjs lacks.
+ */
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+// Registers SeededDropout with tfjs's serialization, without which a saved
+// model.json cannot be deserialised ("Unknown layer: SeededDropout").
+import './model';
+
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
+const METADATA_JSON = 'metadata.json';
+
+/** Small JSON-serialisable facts about a saved model: hyperparameters, backend, accuracy... */
+export type ModelMetadata = Record<string, unknown>;
+
+/**
+ * Saves `model` to `dir` (created, with its parents, if missing) as model.json,
+ * weights.bin and, when given, metadata.json.
+ *
+ * Atomic: the files are written and fsynced in a sibling temporary directory
+ * that then replaces `dir`, so a save that fails or is killed leaves the
+ * previous save whole. Not safe for concurrent saves to the same `dir`.
+ * Refuses to replace an existing directory that holds files but no model.json,
+ * so a wrong path cannot delete unrelated files.
+ */
+export async function saveModel(model: tf.LayersModel, dir: string, metadata?: ModelMetadata): Promise<void> {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  const base = path.basename(target);
+  const replacing = await checkReplaceable(target);
+  await fsp.mkdir(parent, { recursive: true });
+  const tmp = await fsp.mkdtemp(path.join(parent, `.${base}.tmp-`));
+  // Derived from the unique temporary name, so it cannot collide either.
+  const backup = path.join(parent, `.${base}.old-${tmp.slice(tmp.lastIndexOf('-') + 1)}`);
+  try {
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        await writeArtifacts(tmp, artifacts);
+        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      }),
+    );
+    if (metadata !== undefined) {
+      await writeDurably(path.join(tmp, METADATA_JSON), JSON.stringify(metadata, null, 2));
+    }
+    await syncDirectory(tmp);
+    // A directory cannot be renamed over a non-empty one, so the old save is
+    // moved aside first; a crash between the two renames leaves both whole
+    // (loadModel's error then names the backup).
+    if (replacing) await fsp.rename(target, backup);
+    try {
+      await fsp.rename(tmp, target);
+    } catch (e) {
+      if (replacing) await fsp.rename(backup, target);
+      throw e;
+    }
+    await syncDirectory(parent);
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (replacing) await fsp.rm(backup, { recursive: true, force: true });
+}
+
+/** Whether `target` exists and may be replaced; throws if replacing it could lose unrelated files. */
+async function checkReplaceable(target: string): Promise<boolean> {
+  let entries: string[];
+  try {
+    entries = await fsp.readdir(target);
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === 'ENOENT') return false;
+    if (code === 'ENOTDIR') {
+      throw new Error(`cannot save a model to ${target}: it or one of its parents is a file, expected directories`);
+    }
+    throw e;
+  }
+  if (entries.length > 0 && !entries.includes(MODEL_JSON)) {
+    throw new Error(
+      `refusing to replace ${target}: it holds ${entries.length} entries but no ${MODEL_JSON}, ` +
+        'so it is not a saved model',
+    );
+  }
+  return true;
+}
+
+async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Promise<void> {
+  if (artifacts.modelTopology === undefined || artifacts.modelTopology instanceof ArrayBuffer) {
+    throw new Error('saveModel expects a LayersModel with a JSON topology');
+  }
+  const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy,
+    trainingConfig: artifacts.trainingConfig,
+    userDefinedMetadata: artifacts.userDefinedMetadata,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
+  };
+  await writeDurably(path.join(dir, WEIGHTS_BIN), new Uint8Array(weights));
+  await writeDurably(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+}
+
+/** Writes and fsyncs, so the rename that publishes the file cannot reach disk before its data. */
+async function writeDurably(file: string, data: string | Uint8Array): Promise<void> {
+  const handle = await fsp.open(file, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Persists a directory's entries (new files, renames). Skipped on Windows: it cannot open a directory to fsync. */
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await fsp.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Loads a model saved by saveModel (or by tfjs-node's `file://` handler).
+ * Throws an error naming the file for a missing directory or model.json,
+ * invalid JSON, a missing weights file, or one whose size does not match
+ * the manifest.
+ */
+export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  const target = path.resolve(dir);
+  const modelJson = await readModelJson(target);
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const weightData: ArrayBuffer[] = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    weightData.push(...(await readWeightGroup(target, group)));
+  }
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        trainingConfig: modelJson.trainingConfig,
+        userDefinedMetadata: modelJson.userDefinedMetadata,
+        format: modelJson.format,
+        generatedBy: modelJson.generatedBy,
+        convertedBy: modelJson.convertedBy,
+        weightSpecs,
+        weightData: tf.io.CompositeArrayBuffer.join(weightData),
+      }),
+    );
+  } catch (e) {
+    throw new Error(`${path.join(target, MODEL_JSON)} does not describe a loadable model: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Reads the metadata saved with a model, or null if it was saved without any.
+ * Throws, like loadModel, if `dir` holds no saved model.
+ */
+export async function loadModelMetadata(dir: string): Promise<ModelMetadata | null> {
+  const target = path.resolve(dir);
+  await readModelJson(target);
+  const file = path.join(target, METADATA_JSON);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if (errorCode(e) === 'ENOENT') return null;
+    throw e;
+  }
+  const value = parseJson(text, file);
+  if (!isObject(value)) throw new Error(`${file} holds ${kindOf(value)}; expected a JSON object`);
+  return value;
+}
+
+async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
+  const file = path.join(dir, MODEL_JSON);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if (errorCode(e) !== 'ENOENT') throw e;
+    if (!(await exists(dir))) {
+      throw new Error(`no saved model at ${dir}: the directory does not exist${await backupHint(dir)}`);
+    }
+    throw new Error(`no saved model at ${dir}: ${file} is missing`);
+  }
+  const json = parseJson(text, file);
+  if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {
+    throw new Error(`${file} is not a model.json: expected an object with modelTopology and weightsManifest`);
+  }
+  json.weightsManifest.forEach((group: unknown, i) => {
+    const valid =
+      isObject(group) && isStringArray(group.paths) && Array.isArray(group.weights) && group.weights.every(isObject);
+    if (!valid) {
+      throw new Error(`${file}: weightsManifest[${i}] is malformed; expected { paths: string[], weights: object[] }`);
+    }
+  });
+  return json as unknown as tf.io.ModelJSON;
+}
+
+/** After a crash mid-swap the target is gone but its previous version sits beside it. */
+async function backupHint(dir: string): Promise<string> {
+  const prefix = `.${path.basename(dir)}.old-`;
+  const siblings = await fsp.readdir(path.dirname(dir)).catch(() => []);
+  const backups = siblings.filter((name) => name.startsWith(prefix)).map((name) => path.join(path.dirname(dir), name));
+  return backups.length === 0
+    ? ''
+    : `; a save was interrupted while replacing it, and the previous model is in ${backups.join(', ')} ` +
+        `(rename it to ${dir})`;
+}
+
+async function readWeightGroup(dir: string, group: tf.io.WeightsManifestConfig[number]): Promise<ArrayBuffer[]> {
+  const files = group.paths.map((p) => {
+    // Manifests written by tfjs name files beside model.json; anything else is a corrupt or hostile manifest.
+    if (path.basename(p) !== p) {
+      throw new Error(`${path.join(dir, MODEL_JSON)} lists weights file "${p}"; expected a file name in ${dir}`);
+    }
+    return path.join(dir, p);
+  });
+  const buffers = await Promise.all(
+    files.map(async (file) => {
+      try {
+        const bytes = await fsp.readFile(file);
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      } catch (e) {
+        if (errorCode(e) === 'ENOENT') throw new Error(`weights file ${file} is missing`);
+        throw e;
+      }
+    }),
+  );
+  const expected = group.weights.reduce((sum, spec) => sum + weightBytes(spec, dir), 0);
+  const found = buffers.reduce((sum, b) => sum + b.byteLength, 0);
+  if (found !== expected) {
+    throw new Error(
+      `weights file ${files.join(' + ')} holds ${found} bytes; ${path.join(dir, MODEL_JSON)} expects ${expected} bytes`,
+    );
+  }
+  return buffers;
+}
+
+// A Map, not an object literal, so a manifest dtype such as "constructor" finds nothing.
+const BYTES_PER_VALUE = new Map<string, number>([
+  ['float32', 4],
+  ['int32', 4],
+  ['bool', 1],
+  ['complex64', 8],
+  ['uint8', 1],
+  ['uint16', 2],
+  ['float16', 2],
+]);
+
+function weightBytes(spec: tf.io.WeightsManifestEntry, dir: string): number {
+  const dtype = spec.quantization?.dtype ?? spec.dtype;
+  const size = BYTES_PER_VALUE.get(dtype);
+  const shape: unknown = spec.shape;
+  if (size === undefined || !Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new Error(
+      `${path.join(dir, MODEL_JSON)}: weight "${spec.name}" has dtype ${dtype} ` +
+        `and shape ${JSON.stringify(spec.shape)}; ` +
+        `expected a numeric dtype (${[...BYTES_PER_VALUE.keys()].join(', ')}) and an array of non-negative integers`,
+    );
+  }
+  return spec.shape.reduce((n, d) => n * d, 1) * size;
+}
+
+function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON (${text.length} characters): ${errorMessage(e)}`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fsp.stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+function kindOf(v: unknown): string {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
+}
+
+function errorCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | null)?.code;
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,18 @@
+/**
+ * Notebook cells are rerun all day, and tfjs frees tensors only when told.
+ * `keepLatest` holds one value per name for the kernel's life and disposes
+ * the one it replaces, so rerunning a cell frees what its last run made.
+ */
+const latest = new Map<string, () => void>();
+
+export function keepLatest<T>(name: string, value: T, dispose: (value: T) => void): T {
+  latest.get(name)?.();
+  latest.set(name, () => dispose(value));
+  return value;
+}
+
+/** Disposes everything held, e.g. before a kernel-wide memory check. */
+export function disposeAllKept(): void {
+  for (const dispose of latest.values()) dispose();
+  latest.clear();
+}

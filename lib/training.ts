@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs';
+import { NUM_CLASSES } from './classes';
+import { evaluate, type Evaluation } from './evaluation';
+import { localGradientEngine, type GradientEngine } from './gradients';
+import type { Hyperparameters } from './hyperparams';
+import { Rng } from './rng';
+import type { TensorSplit } from './tensors';
+
+/** Cross-entropy of a uniform guess over the classes: where training starts. */
+const CHANCE_LOSS = Math.log(NUM_CLASSES);
+/**
+ * The clipped loss cannot reach NaN through the softmax, so a run whose
+ * weights blew up shows instead as a loss stuck far above chance (it tops
+ * out at -ln(1e-7) = 16.1); four times chance is well clear of any loss a
+ * working run passes through.
+ */
+export const DIVERGED_LOSS = 4 * CHANCE_LOSS;
+
+/** One row of the training history, named as Keras names them. */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  seconds: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface TrainOptions {
+  /** Called after every epoch; defaults to printing a Keras-style line. */
+  onEpochEnd?: (log: EpochLog, epochs: number) => void;
+  /** Called after every optimiser step. */
+  onBatchEnd?: (progress: BatchProgress) => void;
+  /** How gradients are computed; defaults to the single-thread engine. */
+  engine?: GradientEngine;
+}
+
+/** Thrown when the loss stops being a finite number; the model keeps its last good weights. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    message: string,
+    readonly history: EpochLog[],
+  ) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+export function formatEpochLog(log: EpochLog, epochs: number): string {
+  const f = (v: number) => v.toFixed(4);
+  return (
+    `Epoch ${log.epoch}/${epochs} - ${log.seconds.toFixed(1)}s - loss: ${f(log.loss)} - accuracy: ${f(log.accuracy)}` +
+    ` - val_loss: ${f(log.val_loss)} - val_accuracy: ${f(log.val_accuracy)}`
+  );
+}
+
+function printEpoch(log: EpochLog, epochs: number): void {
+  console.log(formatEpochLog(log, epochs));
+}
+
+/**
+ * Trains with Adam, one update per `batchSize` images, the training rows
+ * reshuffled every epoch from `seed`, and a validation pass after each epoch.
+ * Returns the per-epoch history.
+ */
+export async function train(
+  model: tf.LayersModel,
+  data: { train: TensorSplit; validation: TensorSplit },
+  hp: Pick<Hyperparameters, 'epochs' | 'batchSize' | 'learningRate' | 'seed'>,
+  options: TrainOptions = {},
+): Promise<EpochLog[]> {
+  const onEpochEnd = options.onEpochEnd ?? printEpoch;
+  const engine = options.engine ?? localGradientEngine(model);
+  const optimizer = tf.train.adam(hp.learningRate);
+  const shuffleRng = new Rng(hp.seed ^ 0x5eed5eed);
+  const weights = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const n = data.train.x.shape[0];
+  const batches = Math.ceil(n / hp.batchSize);
+  const history: EpochLog[] = [];
+  let lastGood: tf.Tensor[] = [];
+  try {
+    for (let epoch = 1; epoch <= hp.epochs; epoch++) {
+      const started = performance.now();
+      const order = shuffleRng.permutation(n);
+      let lossSum = 0;
+      let correct = 0;
+      for (let b = 0; b < batches; b++) {
+        const indices = order.subarray(b * hp.batchSize, Math.min(n, (b + 1) * hp.batchSize));
+        const { x, y } = tf.tidy(() => {
+          const idx = tf.tensor1d(indices, 'int32');
+          return { x: tf.gather(data.train.x, idx), y: tf.gather(data.train.y, idx) };
+        });
+        const step = await engine.gradients(x, y);
+        tf.dispose([x, y]);
+        const batchLoss = step.lossSum / indices.length;
+        if (!(batchLoss <= DIVERGED_LOSS)) {
+          tf.dispose(Object.values(step.grads));
+          restore(weights, lastGood);
+          throw new TrainingDivergedError(
+            `training diverged at epoch ${epoch}, batch ${b + 1}/${batches}: the loss is ${batchLoss} ` +
+              `(guessing gives ${CHANCE_LOSS.toFixed(2)}; training stops above ${DIVERGED_LOSS.toFixed(2)} or at NaN). ` +
+              `The model keeps the weights of the last step with a finite loss. ` +
+              `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
+            history,
+          );
+        }
+        tf.dispose(lastGood);
+        lastGood = weights.map((w) => tf.clone(w));
+        optimizer.applyGradients(Object.entries(step.grads).map(([name, tensor]) => ({ name, tensor })));
+        tf.dispose(Object.values(step.grads));
+        lossSum += step.lossSum;
+        correct += step.correct;
+        options.onBatchEnd?.({
+          epoch,
+          batch: b + 1,
+          batches,
+          loss: batchLoss,
+          accuracy: step.correct / indices.length,
+        });
+      }
+      const val: Evaluation = await evaluate(model, data.validation);
+      if (!(val.loss <= DIVERGED_LOSS)) {
+        restore(weights, lastGood);
+        throw new TrainingDivergedError(
+          `training diverged at epoch ${epoch}: the validation loss is ${val.loss}. ` +
+            `The model keeps the weights of the last step with a finite loss. ` +
+            `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
+          history,
+        );
+      }
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / n,
+        accuracy: correct / n,
+        val_loss: val.loss,
+        val_accuracy: val.accuracy,
+        seconds: (performance.now() - started) / 1000,
+      };
+      history.push(log);
+      onEpochEnd(log, hp.epochs);
+    }
+    return history;
+  } finally {
+    tf.dispose(lastGood);
+    optimizer.dispose();
+    if (!options.engine) engine.dispose();
+  }
+}
+
+function restore(weights: tf.Variable[], values: tf.Tensor[]): void {
+  values.forEach((v, i) => weights[i].assign(v));
+}

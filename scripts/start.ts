@@ -1,0 +1,8 @@
+/** Opens Jupyter on notebooks/ with the TypeScript kernel registered. */
+import * as path from 'node:path';
+import { ROOT, requireJupyterPython, run } from './jupyter';
+
+const python = requireJupyterPython();
+run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'setup-kernel.ts')]);
+const result = run(python, ['-m', 'notebook', `--notebook-dir=${path.join(ROOT, 'notebooks')}`, ...process.argv.slice(2)]);
+process.exit(result.status ?? 1);

@@ -1,0 +1,9 @@
+import { loadFashionMnist, type FashionMnist } from '../lib/data-files';
+
+let cached: Promise<FashionMnist> | null = null;
+
+/** The shipped Fashion-MNIST files, read once per test process. */
+export function realData(): Promise<FashionMnist> {
+  cached ??= loadFashionMnist({ download: false });
+  return cached;
+}

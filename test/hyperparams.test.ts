@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters } from '../lib/hyperparams';
+
+test('defaults are the original notebook settings', () => {
+  assert.deepEqual(resolveHyperparameters(), {
+    epochs: 25,
+    batchSize: 4096,
+    learningRate: 0.001,
+    dropout: 0.2,
+    filters: 32,
+    denseUnits: 32,
+    validationFraction: 0.2,
+    seed: 42,
+  });
+  assert.equal(resolveHyperparameters({ epochs: 3 }).epochs, 3);
+  assert.equal(resolveHyperparameters({ epochs: 3 }).batchSize, DEFAULT_HYPERPARAMETERS.batchSize);
+});
+
+test('every bad value is refused with its name and value', () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ epochs: 0 }, /epochs must be a positive integer, got 0/],
+    [{ epochs: 2.5 }, /epochs must be a positive integer, got 2.5/],
+    [{ batchSize: -1 }, /batchSize must be a positive integer, got -1/],
+    [{ learningRate: 0 }, /learningRate must be a finite number > 0, got 0/],
+    [{ learningRate: Number.NaN }, /learningRate .* got null/],
+    [{ dropout: 1 }, /dropout must be a number in \[0, 1\), got 1/],
+    [{ dropout: -0.1 }, /dropout .* got -0.1/],
+    [{ validationFraction: 0 }, /validationFraction must be a number in \(0, 1\), got 0/],
+    [{ filters: 0 }, /filters must be a positive integer/],
+    [{ denseUnits: '32' }, /denseUnits must be a positive integer, got "32"/],
+    [{ seed: -1 }, /seed must be an integer in \[0, 2\^32\), got -1/],
+    [{ learningrate: 0.1 }, /unknown hyperparameter "learningrate"/],
+  ];
+  for (const [overrides, message] of cases) {
+    assert.throws(() => resolveHyperparameters(overrides as never), message, JSON.stringify(overrides));
+  }
+});
+
+test('EPOCHS from the environment overrides the epoch count, and only a valid one', () => {
+  assert.deepEqual(epochsFromEnvironment({}), {});
+  assert.deepEqual(epochsFromEnvironment({ EPOCHS: '' }), {});
+  assert.deepEqual(epochsFromEnvironment({ EPOCHS: '2' }), { epochs: 2 });
+  assert.throws(() => epochsFromEnvironment({ EPOCHS: 'two' }), /EPOCHS must be a positive integer, got "two"/);
+  assert.throws(() => epochsFromEnvironment({ EPOCHS: '0' }), /EPOCHS must be a positive integer, got "0"/);
+});

@@ -1,0 +1,313 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE } from '../lib/classes';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
+import { buildModel } from '../lib/model';
+import { loadModel, loadModelMetadata, saveModel } from '../lib/model-io';
+import { Rng } from '../lib/rng';
+
+const PARAMETERS = 173_738;
+let root: string;
+let batch: tf.Tensor4D;
+let dirCount = 0;
+
+/** A fresh, not yet existing model directory inside its own parent, so sibling listings are exact. */
+function newModelDir(): string {
+  const parent = path.join(root, `case-${dirCount++}`);
+  mkdirSync(parent);
+  return path.join(parent, 'model');
+}
+
+function modelWithSeed(seed: number): tf.LayersModel {
+  return buildModel({ ...DEFAULT_HYPERPARAMETERS, seed });
+}
+
+function predict(model: tf.LayersModel): number[] {
+  return tf.tidy(() => Array.from((model.predict(batch) as tf.Tensor).dataSync()));
+}
+
+/** Entries beside the model directory: temporary or backup directories left behind show up here. */
+function siblings(dir: string): string[] {
+  return readdirSync(path.dirname(dir)).sort();
+}
+
+/** Fails fs.promises.open / rename calls that `matches` picks, as a full disk or I/O error would. */
+function failWhen(t: TestContext, method: 'open' | 'rename', matches: (file: string) => boolean): void {
+  const original = fsp[method] as (file: string, ...rest: unknown[]) => Promise<unknown>;
+  t.mock.method(fsp, method, (file: string, ...rest: unknown[]) =>
+    matches(file) ? Promise.reject(new Error(`injected failure on ${file}`)) : original.call(fsp, file, ...rest),
+  );
+}
+
+before(async () => {
+  await tf.setBackend('cpu');
+  root = mkdtempSync(path.join(os.tmpdir(), 'model-io-test-'));
+  const rng = new Rng(1);
+  const pixels = Float32Array.from({ length: 4 * IMAGE_SIZE * IMAGE_SIZE }, () => rng.next());
+  batch = tf.tensor4d(pixels, [4, IMAGE_SIZE, IMAGE_SIZE, 1]);
+});
+
+after(() => {
+  batch.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('saveModel / loadModel', () => {
+  it('round-trips a model: same layers, identical predictions', async () => {
+    const dir = newModelDir();
+    const model = modelWithSeed(DEFAULT_HYPERPARAMETERS.seed);
+    await saveModel(model, dir);
+
+    assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
+    assert.equal(statSync(path.join(dir, 'weights.bin')).size, PARAMETERS * 4);
+    assert.deepEqual(siblings(dir), ['model']);
+
+    const loaded = await loadModel(dir);
+    assert.deepEqual(
+      loaded.layers.map((l) => l.getClassName()),
+      model.layers.map((l) => l.getClassName()),
+    );
+    assert.ok(loaded.layers.some((l) => l.getClassName() === 'SeededDropout'));
+    assert.equal(loaded.countParams(), PARAMETERS);
+    assert.deepEqual(predict(loaded), predict(model));
+    assert.equal(await loadModelMetadata(dir), null);
+  });
+
+  it('stores metadata beside the model and reads it back', async () => {
+    const dir = newModelDir();
+    const metadata = { hyperparameters: { ...DEFAULT_HYPERPARAMETERS }, backend: 'cpu', testAccuracy: 0.9123 };
+    await saveModel(modelWithSeed(1), dir, metadata);
+    assert.deepEqual(await loadModelMetadata(dir), metadata);
+  });
+
+  it('overwrites an existing save, leaving nothing beside it', async () => {
+    const dir = newModelDir();
+    const first = modelWithSeed(1);
+    const second = modelWithSeed(2);
+    assert.notDeepEqual(predict(first), predict(second));
+    await saveModel(first, dir, { version: 1 });
+    await saveModel(second, dir);
+
+    assert.deepEqual(predict(await loadModel(dir)), predict(second));
+    // The metadata of the first save must not survive into the second.
+    assert.equal(await loadModelMetadata(dir), null);
+    assert.deepEqual(siblings(dir), ['model']);
+  });
+
+  it('creates missing parent directories', async () => {
+    const dir = path.join(newModelDir(), 'nested', 'deeper');
+    await saveModel(modelWithSeed(1), dir);
+    assert.ok(statSync(path.join(dir, 'model.json')).isFile());
+  });
+
+  it('keeps the previous model when writing the weights fails', async (t) => {
+    const dir = newModelDir();
+    const previous = modelWithSeed(1);
+    await saveModel(previous, dir);
+    failWhen(t, 'open', (file) => path.basename(file) === 'weights.bin');
+
+    await assert.rejects(saveModel(modelWithSeed(2), dir), /injected failure on .*weights\.bin/);
+    t.mock.restoreAll();
+    assert.deepEqual(predict(await loadModel(dir)), predict(previous));
+    assert.deepEqual(siblings(dir), ['model'], 'the half-written temporary directory is removed');
+  });
+
+  it('puts the previous model back when moving the new one in fails', async (t) => {
+    const dir = newModelDir();
+    const previous = modelWithSeed(1);
+    await saveModel(previous, dir);
+    failWhen(t, 'rename', (from) => path.basename(from).startsWith('.model.tmp-'));
+
+    await assert.rejects(saveModel(modelWithSeed(2), dir), /injected failure/);
+    t.mock.restoreAll();
+    assert.deepEqual(predict(await loadModel(dir)), predict(previous));
+    assert.deepEqual(siblings(dir), ['model']);
+  });
+
+  it('refuses to replace a directory that is not a saved model, and a file', async () => {
+    const dir = newModelDir();
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'notes.txt'), 'keep me');
+    await assert.rejects(
+      saveModel(modelWithSeed(1), dir),
+      /refusing to replace .*model: it holds 1 entries but no model\.json/,
+    );
+    assert.deepEqual(readdirSync(dir), ['notes.txt']);
+
+    const file = path.join(dir, 'notes.txt');
+    await assert.rejects(
+      saveModel(modelWithSeed(1), file),
+      /notes\.txt: it or one of its parents is a file, expected directories/,
+    );
+  });
+});
+
+describe('a save killed mid-way', () => {
+  /**
+   * Runs a save of a different model in a child process that SIGKILLs itself
+   * at the first fs.promises `method` call `when` picks: a real crash, with no
+   * cleanup or rollback code running.
+   */
+  function saveAndKill(dir: string, method: 'open' | 'rename', when: string): void {
+    const script = `
+      const fsp = require('node:fs').promises;
+      const original = fsp.${method};
+      fsp.${method} = function (file, ...rest) {
+        if ((${when})(require('node:path').basename(file))) process.kill(process.pid, 'SIGKILL');
+        return original.call(fsp, file, ...rest);
+      };
+      const { saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model-io.ts'))});
+      const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model.ts'))});
+      const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/hyperparams.ts'))});
+      require('@tensorflow/tfjs').setBackend('cpu').then(() =>
+        saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: 2 }), process.env.MODEL_DIR));
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.resolve(__dirname, '..'),
+      env: { ...process.env, MODEL_DIR: dir },
+      encoding: 'utf8',
+    });
+    assert.equal(child.signal, 'SIGKILL', `the child should have been killed mid-save; stderr: ${child.stderr}`);
+  }
+
+  it('while writing files: the previous model still loads', async () => {
+    const dir = newModelDir();
+    const previous = modelWithSeed(1);
+    await saveModel(previous, dir);
+
+    // Killed after weights.bin is written, before model.json.
+    saveAndKill(dir, 'open', `(name) => name === 'model.json'`);
+    const left = siblings(dir).filter((name) => name.startsWith('.model.tmp-'));
+    assert.equal(left.length, 1, 'the crash leaves its half-written temporary directory');
+    assert.deepEqual(readdirSync(path.join(path.dirname(dir), left[0])), ['weights.bin']);
+
+    assert.deepEqual(predict(await loadModel(dir)), predict(previous));
+    // A later save is not disturbed by the leftover.
+    const next = modelWithSeed(3);
+    await saveModel(next, dir);
+    assert.deepEqual(predict(await loadModel(dir)), predict(next));
+  });
+
+  it('between the two renames: loadModel names the backup holding the previous model', async () => {
+    const dir = newModelDir();
+    const previous = modelWithSeed(1);
+    await saveModel(previous, dir);
+
+    saveAndKill(dir, 'rename', `(name) => name.startsWith('.model.tmp-')`);
+    const backups = siblings(dir).filter((name) => name.startsWith('.model.old-'));
+    assert.equal(backups.length, 1);
+    const backup = path.join(path.dirname(dir), backups[0]);
+    await assert.rejects(loadModel(dir), (e: Error) => {
+      assert.match(e.message, /no saved model at .*model: the directory does not exist/);
+      assert.ok(e.message.includes(`the previous model is in ${backup}`), e.message);
+      return true;
+    });
+
+    await fsp.rename(backup, dir);
+    assert.deepEqual(predict(await loadModel(dir)), predict(previous));
+  });
+});
+
+describe('loadModel errors', () => {
+  let saved: string;
+
+  before(async () => {
+    saved = newModelDir();
+    await saveModel(modelWithSeed(1), saved);
+  });
+
+  /** A copy of the good save, to damage. */
+  async function copyOfSave(): Promise<string> {
+    const dir = newModelDir();
+    await fsp.cp(saved, dir, { recursive: true });
+    return dir;
+  }
+
+  it('names a missing directory', async () => {
+    const dir = newModelDir();
+    await assert.rejects(
+      loadModel(dir),
+      new RegExp(`^Error: no saved model at ${escape(dir)}: the directory does not exist$`),
+    );
+    await assert.rejects(loadModelMetadata(dir), /the directory does not exist/);
+  });
+
+  it('names a missing model.json', async () => {
+    const dir = await copyOfSave();
+    await fsp.rm(path.join(dir, 'model.json'));
+    await assert.rejects(loadModel(dir), new RegExp(`${escape(path.join(dir, 'model.json'))} is missing`));
+  });
+
+  it('names a truncated model.json', async () => {
+    const dir = await copyOfSave();
+    const file = path.join(dir, 'model.json');
+    const text = await fsp.readFile(file, 'utf8');
+    await fsp.writeFile(file, text.slice(0, 100));
+    await assert.rejects(loadModel(dir), new RegExp(`${escape(file)} is not valid JSON \\(100 characters\\)`));
+  });
+
+  it('names a model.json that is JSON but not a model', async () => {
+    const dir = await copyOfSave();
+    await fsp.writeFile(path.join(dir, 'model.json'), '{"hello": "world"}');
+    await assert.rejects(
+      loadModel(dir),
+      /model\.json is not a model\.json: expected an object with modelTopology and weightsManifest/,
+    );
+  });
+
+  it('names a weights file of the wrong size with expected and found bytes', async () => {
+    const dir = await copyOfSave();
+    const file = path.join(dir, 'weights.bin');
+    await fsp.truncate(file, PARAMETERS * 4 - 8);
+    await assert.rejects(
+      loadModel(dir),
+      new RegExp(
+        `weights file ${escape(file)} holds ${PARAMETERS * 4 - 8} bytes; ` +
+          `.*model\\.json expects ${PARAMETERS * 4} bytes`,
+      ),
+    );
+  });
+
+  it('names a missing weights file', async () => {
+    const dir = await copyOfSave();
+    const file = path.join(dir, 'weights.bin');
+    await fsp.rm(file);
+    await assert.rejects(loadModel(dir), new RegExp(`weights file ${escape(file)} is missing`));
+  });
+
+  it('rejects a manifest pointing outside the directory', async () => {
+    const dir = await copyOfSave();
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(await fsp.readFile(file, 'utf8'));
+    json.weightsManifest[0].paths = ['../elsewhere.bin'];
+    await fsp.writeFile(file, JSON.stringify(json));
+    await assert.rejects(loadModel(dir), /lists weights file "\.\.\/elsewhere\.bin"; expected a file name in/);
+  });
+
+  it('names the file when tfjs cannot rebuild the topology', async () => {
+    const dir = await copyOfSave();
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(await fsp.readFile(file, 'utf8'));
+    json.modelTopology.class_name = 'NoSuchModel';
+    await fsp.writeFile(file, JSON.stringify(json));
+    await assert.rejects(
+      loadModel(dir),
+      new RegExp(`${escape(file)} does not describe a loadable model: .*NoSuchModel`),
+    );
+  });
+
+  it('names metadata.json that is not an object', async () => {
+    const dir = await copyOfSave();
+    await fsp.writeFile(path.join(dir, 'metadata.json'), '[1, 2]');
+    await assert.rejects(loadModelMetadata(dir), /metadata\.json holds an array; expected a JSON object/);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
