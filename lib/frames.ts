@@ -1,5 +1,5 @@
 import * as dfd from 'danfojs-node';
-import { PIXELS } from './classes';
+import { CLASS_NAMES, PIXELS } from './classes';
 import type { Split } from './data-files';
 
 /** Column names of a split's table: `Label`, then the pixels `0`..`783`. */
@@ -26,4 +26,19 @@ export function toDataFrame(split: Split): dfd.DataFrame {
     dtypes: FRAME_DTYPES,
     config: { lowMemoryMode: true },
   });
+}
+
+export interface ClassCount {
+  label: number;
+  name: string;
+  images: number;
+}
+
+/** Images per class, counted by danfo from the frame's `Label` column. */
+export function classCounts(df: dfd.DataFrame): ClassCount[] {
+  const counts = df.column('Label').valueCounts();
+  // danfo returns the counted values as string index labels.
+  return counts.index
+    .map((value, i) => ({ label: Number(value), name: CLASS_NAMES[Number(value)], images: Number(counts.values[i]) }))
+    .sort((a, b) => a.label - b.label);
 }

@@ -6,7 +6,7 @@
 export { selectBackend, type BackendInfo, type BackendName } from './backend';
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './classes';
 export { loadFashionMnist, type FashionMnist, type LoadOptions, type Split } from './data-files';
-export { FRAME_COLUMNS, toDataFrame } from './frames';
+export { classCounts, FRAME_COLUMNS, toDataFrame, type ClassCount } from './frames';
 export { splitValidation, takeRows, toTensors, disposeTensors, type TensorSplit } from './tensors';
 export { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters, type Hyperparameters } from './hyperparams';
 export { buildModel, SeededDropout } from './model';
@@ -14,9 +14,22 @@ export { localGradientEngine, type GradientEngine } from './gradients';
 export { train, formatEpochLog, TrainingDivergedError, type EpochLog, type TrainOptions } from './training';
 export { notebookProgress } from './progress';
 export { argMaxRows, evaluate, predictProbabilities, type Evaluation } from './evaluation';
-export { classificationReport, confusionMatrix, formatClassificationReport, type ClassificationReport } from './metrics';
+export { classificationReport, confusedPairs, confusionMatrix, formatClassificationReport, type ClassificationReport, type ConfusedPair } from './metrics';
+export { classIndex, findMistakes, mistakeTitle, type Mistake, type MistakeFilter } from './mistakes';
 export { disposeData, prepareData, runExperiment, testModel, type Experiment, type PreparedData, type TestResults } from './pipeline';
-export { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from './plots';
+export { compareSettings, type SettingRun } from './compare';
+export {
+  confusionMatrixFigure,
+  curvesFigure,
+  historyFigure,
+  imageGalleryFigure,
+  imageGridFigure,
+  perClassAccuracyFigure,
+  type EpochMetric,
+  type Figure,
+  type Images,
+  type NamedHistory,
+} from './plots';
 export { figureHtml, frameHtml, reportHtml, showFigure, showHtml, tableHtml } from './display';
 export { loadModel, loadModelMetadata, saveModel } from './model-io';
 export { keepLatest } from './notebook-state';

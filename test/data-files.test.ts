@@ -1,0 +1,468 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { PIXELS } from '../lib/classes';
+import {
+  defaultDataDir,
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_MD5,
+  loadFashionMnist,
+  md5File,
+  resolveDataDir,
+  type FashionMnistFile,
+  type FileChecksums,
+  type LoadOptions,
+} from '../lib/data-files';
+import { progressReporter, type DownloadEvent } from '../lib/download';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/idx';
+
+const REPO = path.join(__dirname, '..');
+const SHIPPED = path.join(REPO, 'data', 'fashion-mnist');
+const NAMES = Object.keys(FASHION_MNIST_MD5) as FashionMnistFile[];
+
+const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-files-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+after(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+/** A tiny data set in the real format: gz bytes per file name, their checksums, and the raw contents. */
+interface FakeData {
+  gz: Record<FashionMnistFile, Buffer>;
+  md5: Record<FashionMnistFile, FileChecksums>;
+  trainPixels: Uint8Array;
+  trainLabels: number[];
+}
+
+function fakeData(trainCount = 5, testCount = 3): FakeData {
+  const images = (count: number, seed: number) => {
+    const raw = Buffer.alloc(16 + count * PIXELS);
+    [IDX_IMAGES_MAGIC, count, 28, 28].forEach((v, i) => raw.writeUInt32BE(v, 4 * i));
+    for (let i = 16; i < raw.length; i++) raw[i] = (i * seed) & 0xff;
+    return raw;
+  };
+  const labels = (values: number[]) => {
+    const raw = Buffer.alloc(8 + values.length);
+    raw.writeUInt32BE(IDX_LABELS_MAGIC, 0);
+    raw.writeUInt32BE(values.length, 4);
+    Buffer.from(values).copy(raw, 8);
+    return raw;
+  };
+  const trainLabels = Array.from({ length: trainCount }, (_, i) => (i * 3) % 10);
+  const raw: Record<FashionMnistFile, Buffer> = {
+    'train-images-idx3-ubyte.gz': images(trainCount, 7),
+    'train-labels-idx1-ubyte.gz': labels(trainLabels),
+    't10k-images-idx3-ubyte.gz': images(testCount, 11),
+    't10k-labels-idx1-ubyte.gz': labels(Array.from({ length: testCount }, (_, i) => i)),
+  };
+  const gz = {} as Record<FashionMnistFile, Buffer>;
+  const sums = {} as Record<FashionMnistFile, FileChecksums>;
+  for (const name of NAMES) {
+    gz[name] = gzipSync(raw[name]);
+    sums[name] = { gz: md5(gz[name]), raw: md5(raw[name]) };
+  }
+  return { gz, md5: sums, trainPixels: raw['train-images-idx3-ubyte.gz'].subarray(16), trainLabels };
+}
+
+function writeData(dir: string, data: FakeData, names: readonly FashionMnistFile[] = NAMES): void {
+  for (const name of names) fs.writeFileSync(path.join(dir, name), data.gz[name]);
+}
+
+async function assertRejects(promise: Promise<unknown>, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(promise, (e: Error) => {
+    for (const pattern of patterns) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+describe('the shipped copy of Fashion-MNIST', () => {
+  it('matches the md5 table, gzipped and raw', async () => {
+    for (const name of NAMES) {
+      assert.equal(await md5File(path.join(SHIPPED, name)), FASHION_MNIST_MD5[name].gz, name);
+      assert.equal(md5(gunzipSync(fs.readFileSync(path.join(SHIPPED, name)))), FASHION_MNIST_MD5[name].raw, name);
+    }
+    assert.deepEqual(
+      [...NAMES].sort(),
+      Object.values(FASHION_MNIST_FILES)
+        .flatMap((f) => [f.images, f.labels])
+        .sort(),
+    );
+  });
+
+  it('loads from the repository by default, without the network', async () => {
+    const saved = process.env.FASHION_MNIST_DIR;
+    delete process.env.FASHION_MNIST_DIR;
+    try {
+      assert.equal(resolveDataDir(), SHIPPED);
+      const data = await loadFashionMnist({ download: false });
+      assert.equal(data.train.count, 60000);
+      assert.equal(data.test.count, 10000);
+      assert.ok(data.train.images instanceof Uint8Array && data.train.labels instanceof Uint8Array);
+      assert.equal(data.train.images.length, 60000 * PIXELS);
+      assert.equal(data.test.images.length, 10000 * PIXELS);
+      assert.equal(data.train.labels[0], 9);
+      assert.equal(
+        data.train.images.subarray(0, PIXELS).reduce((sum, p) => sum + p, 0),
+        76247,
+      );
+      assert.equal(
+        data.test.images.subarray(0, PIXELS).reduce((sum, p) => sum + p, 0),
+        33456,
+      );
+    } finally {
+      if (saved !== undefined) process.env.FASHION_MNIST_DIR = saved;
+    }
+  });
+
+  it('is found through the notebooks/lib symlink, as tslab loads lib', () => {
+    assert.ok(fs.lstatSync(path.join(REPO, 'notebooks', 'lib')).isSymbolicLink());
+    // tslab names modules by the path they were imported through: notebooks/lib/data-files.
+    assert.equal(defaultDataDir(path.join(REPO, 'notebooks', 'lib')), SHIPPED);
+    assert.equal(defaultDataDir(), SHIPPED);
+  });
+
+  it('accepts unpacked (raw) files by their raw md5', async () => {
+    const dir = tempDir();
+    for (const name of NAMES) {
+      const shipped = path.join(SHIPPED, name);
+      // The small test split unpacked for real; the big train files linked, gzipped as shipped.
+      if (name.startsWith('t10k'))
+        fs.writeFileSync(path.join(dir, name.replace(/\.gz$/, '')), gunzipSync(fs.readFileSync(shipped)));
+      else fs.symlinkSync(shipped, path.join(dir, name));
+    }
+    const data = await loadFashionMnist({ dir, download: false });
+    assert.equal(data.test.count, 10000);
+    assert.equal(data.test.labels[0], 9);
+    assert.equal(data.train.count, 60000);
+  });
+});
+
+describe('loadFashionMnist on local files', () => {
+  it('reads the directory in $FASHION_MNIST_DIR', async () => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data);
+    const saved = process.env.FASHION_MNIST_DIR;
+    process.env.FASHION_MNIST_DIR = dir;
+    try {
+      const loaded = await loadFashionMnist({ md5: data.md5, download: false });
+      assert.equal(loaded.train.count, 5);
+      assert.equal(loaded.test.count, 3);
+      assert.deepEqual(loaded.train.images, new Uint8Array(data.trainPixels));
+      assert.deepEqual([...loaded.train.labels], data.trainLabels);
+    } finally {
+      if (saved === undefined) delete process.env.FASHION_MNIST_DIR;
+      else process.env.FASHION_MNIST_DIR = saved;
+    }
+  });
+
+  it('refuses a file with the wrong md5 and leaves it for the user to delete', async () => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data);
+    const damaged = path.join(dir, 't10k-labels-idx1-ubyte.gz');
+    fs.writeFileSync(damaged, data.gz['t10k-labels-idx1-ubyte.gz'].subarray(0, 20));
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, download: false }),
+      new RegExp(
+        `${damaged}: md5 [0-9a-f]{32}, expected ${data.md5['t10k-labels-idx1-ubyte.gz'].gz} \\(as released, gzip\\)`,
+      ),
+      /was not used\. Delete it, then copy the official file there/,
+    );
+    assert.ok(fs.existsSync(damaged));
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, baseUrl: 'http://127.0.0.1:9/' }),
+      /Delete it, then run again to download a fresh copy/,
+    );
+  });
+
+  it('refuses images and labels of different counts, naming both files', async () => {
+    const dir = tempDir();
+    const data = fakeData();
+    const fewerLabels = fakeData(4);
+    writeData(dir, data);
+    writeData(dir, fewerLabels, ['train-labels-idx1-ubyte.gz']);
+    const sums = { ...data.md5, 'train-labels-idx1-ubyte.gz': fewerLabels.md5['train-labels-idx1-ubyte.gz'] };
+    await assertRejects(
+      loadFashionMnist({ dir, md5: sums, download: false }),
+      /train-images-idx3-ubyte\.gz holds 5 images but \S+train-labels-idx1-ubyte\.gz holds 4 labels; expected one label per image/,
+    );
+  });
+
+  it('lists every missing file when downloads are disabled', async () => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data, ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, download: false, baseUrl: 'http://mirror.invalid/fm' }),
+      new RegExp(
+        `Missing in ${dir}: t10k-images-idx3-ubyte\\.gz \\(or t10k-images-idx3-ubyte\\), t10k-labels-idx1-ubyte\\.gz`,
+      ),
+      /downloads are disabled.*http:\/\/mirror\.invalid\/fm\//,
+    );
+  });
+});
+
+type Handler = (name: FashionMnistFile, req: http.IncomingMessage, res: http.ServerResponse, hit: number) => void;
+
+/** A mirror on 127.0.0.1: `handler` answers each request, `hits` counts requests per file. */
+async function startMirror(
+  handler: Handler,
+): Promise<{ baseUrl: string; hits: Map<string, number>; close: () => Promise<void> }> {
+  const hits = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const name = path.basename(req.url ?? '') as FashionMnistFile;
+    const hit = (hits.get(name) ?? 0) + 1;
+    hits.set(name, hit);
+    handler(name, req, res, hit);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/fashion/`,
+    hits,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function serve(res: http.ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+  res.end(body);
+}
+
+/** Sends the headers for all of `body` but only its first half, then `then` (cut, reset, or nothing: a stall). */
+function serveHalf(res: http.ServerResponse, body: Buffer, then: () => void): void {
+  res.writeHead(200, { 'content-length': body.length });
+  res.write(body.subarray(0, body.length >> 1), then);
+}
+
+describe('loadFashionMnist downloading from a mirror', () => {
+  let dir: string;
+  let data: FakeData;
+  let mirror: Awaited<ReturnType<typeof startMirror>> | undefined;
+  let events: DownloadEvent[];
+  const options = (extra: Partial<LoadOptions> = {}): LoadOptions => ({
+    dir,
+    md5: data.md5,
+    baseUrl: mirror?.baseUrl,
+    timeoutMs: 300,
+    retries: 0,
+    retryDelayMs: 5,
+    onProgress: (e) => events.push(e),
+    ...extra,
+  });
+  /** Serves the fake data, except that `special` answers requests for `file`. */
+  const startWith = async (file: FashionMnistFile | null, special: Handler = () => {}) => {
+    mirror = await startMirror((name, req, res, hit) => {
+      if (name === file) special(name, req, res, hit);
+      else if (name in data.gz) serve(res, data.gz[name]);
+      else res.writeHead(404).end();
+    });
+    return mirror;
+  };
+  const filesInDir = () => fs.readdirSync(dir).sort();
+
+  beforeEach(() => {
+    dir = path.join(tempDir(), 'not-yet-created');
+    data = fakeData();
+    events = [];
+  });
+  afterEach(async () => {
+    await mirror?.close();
+    mirror = undefined;
+  });
+
+  it('downloads missing files, verifies them, reports progress, and then reads them from disk', async () => {
+    const { hits } = await startWith(null);
+    const loaded = await loadFashionMnist(options());
+    assert.deepEqual(loaded.train.images, new Uint8Array(data.trainPixels));
+    assert.deepEqual([...loaded.train.labels], data.trainLabels);
+    assert.deepEqual(filesInDir(), [...NAMES].sort());
+    for (const name of NAMES) assert.equal(await md5File(path.join(dir, name)), data.md5[name].gz);
+    assert.deepEqual(
+      events.flatMap((e) => (e.phase === 'done' ? [[e.file, e.receivedBytes]] : [])),
+      NAMES.map((name) => [name, data.gz[name].length]),
+    );
+    const first = events.find((e) => e.phase === 'progress');
+    assert.deepEqual(first, {
+      phase: 'progress',
+      file: 'train-images-idx3-ubyte.gz',
+      url: `${mirror?.baseUrl}train-images-idx3-ubyte.gz`,
+      attempt: 1,
+      receivedBytes: 0,
+      totalBytes: data.gz['train-images-idx3-ubyte.gz'].length,
+    });
+
+    await loadFashionMnist(options());
+    assert.deepEqual([...hits.values()], [1, 1, 1, 1]);
+  });
+
+  it('follows a redirect', async () => {
+    const target = data.gz['t10k-images-idx3-ubyte.gz'];
+    await startWith('t10k-images-idx3-ubyte.gz', (_name, req, res) => {
+      if (req.url?.startsWith('/moved/')) serve(res, target);
+      else res.writeHead(302, { location: '/moved/t10k-images-idx3-ubyte.gz' }).end();
+    });
+    const loaded = await loadFashionMnist(options());
+    assert.equal(loaded.test.count, 3);
+  });
+
+  it('fails on HTTP 404 at once, naming the URL and the file, and writes nothing', async () => {
+    const { hits } = await startWith('train-labels-idx1-ubyte.gz', (_name, _req, res) =>
+      res.writeHead(404).end('no such key'),
+    );
+    await assertRejects(
+      loadFashionMnist(options({ retries: 2 })),
+      new RegExp(
+        `Downloading train-labels-idx1-ubyte\\.gz from ${mirror?.baseUrl}train-labels-idx1-ubyte\\.gz failed: HTTP 404 Not Found, expected 200`,
+      ),
+      /Nothing was written to .*train-labels-idx1-ubyte\.gz/,
+    );
+    assert.equal(hits.get('train-labels-idx1-ubyte.gz'), 1);
+    assert.deepEqual(filesInDir(), ['train-images-idx3-ubyte.gz']);
+  });
+
+  it('retries HTTP 500 and then gives up, saying how often it tried', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => res.writeHead(500).end());
+    await assertRejects(
+      loadFashionMnist(options({ retries: 1 })),
+      /Downloading train-images-idx3-ubyte\.gz from http:\/\/127\.0\.0\.1:\d+\/fashion\/train-images-idx3-ubyte\.gz failed after 2 attempts: HTTP 500 Internal Server Error/,
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 2);
+    assert.deepEqual(
+      events.flatMap((e) => (e.phase === 'retry' ? [[e.attempt, e.delayMs]] : [])),
+      [[1, 5]],
+    );
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('times out on a server that accepts and never answers', async () => {
+    await startWith('train-images-idx3-ubyte.gz', () => {});
+    await assertRejects(
+      loadFashionMnist(options()),
+      /Downloading train-images-idx3-ubyte\.gz from http:\/\/127\.0\.0\.1:\d+\/fashion\/train-images-idx3-ubyte\.gz failed: the connection stalled: nothing received for 300 ms/,
+    );
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('times out on a body that stops half way, leaving no temporary file', async () => {
+    const body = data.gz['train-images-idx3-ubyte.gz'];
+    await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => serveHalf(res, body, () => {}));
+    await assertRejects(
+      loadFashionMnist(options()),
+      /train-images-idx3-ubyte\.gz failed: the connection stalled: nothing received for 300 ms/,
+    );
+    assert.ok(events.some((e) => e.phase === 'progress' && e.receivedBytes === body.length >> 1));
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('reports a connection reset half way', async () => {
+    const body = data.gz['train-images-idx3-ubyte.gz'];
+    await startWith('train-images-idx3-ubyte.gz', (_name, req, res) =>
+      serveHalf(res, body, () => req.socket.resetAndDestroy()),
+    );
+    await assertRejects(
+      loadFashionMnist(options()),
+      new RegExp(
+        `train-images-idx3-ubyte\\.gz from \\S+ failed: the connection was reset or closed after \\d+ of ${body.length} bytes \\(ECONNRESET\\)`,
+      ),
+    );
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('deletes a download whose md5 is wrong and does not retry it', async () => {
+    const { hits } = await startWith('t10k-labels-idx1-ubyte.gz', (_name, _req, res) =>
+      serve(res, data.gz['train-labels-idx1-ubyte.gz']),
+    );
+    await assertRejects(
+      loadFashionMnist(options({ retries: 2 })),
+      new RegExp(
+        `t10k-labels-idx1-ubyte\\.gz from \\S+ failed: md5 of the download is ${data.md5['train-labels-idx1-ubyte.gz'].gz}, ` +
+          `expected ${data.md5['t10k-labels-idx1-ubyte.gz'].gz}`,
+      ),
+    );
+    assert.equal(hits.get('t10k-labels-idx1-ubyte.gz'), 1);
+    assert.deepEqual(filesInDir(), [
+      't10k-images-idx3-ubyte.gz',
+      'train-images-idx3-ubyte.gz',
+      'train-labels-idx1-ubyte.gz',
+    ]);
+  });
+
+  it('retries a download cut half way and succeeds', async () => {
+    const body = data.gz['train-images-idx3-ubyte.gz'];
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res, hit) => {
+      if (hit === 1) serveHalf(res, body, () => res.socket?.destroy());
+      else serve(res, body);
+    });
+    const loaded = await loadFashionMnist(options({ retries: 2 }));
+    assert.deepEqual(loaded.train.images, new Uint8Array(data.trainPixels));
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 2);
+    const retry = events.find((e) => e.phase === 'retry');
+    assert.match(retry?.phase === 'retry' ? retry.error : '', /closed after \d+ of \d+ bytes/);
+    assert.deepEqual(filesInDir(), [...NAMES].sort());
+  });
+
+  it('removes temporaries left by a killed process, and only those', async () => {
+    await startWith(null);
+    fs.mkdirSync(dir, { recursive: true });
+    // Beyond Linux's largest pid, so certainly not running; the second belongs to this live process.
+    const stale = 'train-labels-idx1-ubyte.gz.99999999-0badf00d.tmp';
+    const live = `train-labels-idx1-ubyte.gz.${process.pid}-0badf00d.tmp`;
+    fs.writeFileSync(path.join(dir, stale), 'half');
+    fs.writeFileSync(path.join(dir, live), 'half');
+    await loadFashionMnist(options());
+    assert.deepEqual(filesInDir(), [...NAMES, live].sort());
+  });
+});
+
+describe('progressReporter', () => {
+  const file = 'train-labels-idx1-ubyte.gz';
+  const url = `http://mirror.test/${file}`;
+  const run = (tty: boolean): string[] => {
+    const written: string[] = [];
+    const report = progressReporter({ tty, write: (text) => written.push(text) });
+    for (let received = 0; received <= 2000; received += 50) {
+      report({ phase: 'progress', file, url, attempt: 1, receivedBytes: received, totalBytes: 2000 });
+    }
+    report({ phase: 'retry', file, url, attempt: 1, error: 'HTTP 503', delayMs: 2000 });
+    report({ phase: 'done', file, url, attempt: 2, receivedBytes: 2000 });
+    return written;
+  };
+
+  it('prints whole lines every 10% outside a terminal', () => {
+    const lines = run(false);
+    assert.ok(lines.every((line) => line.endsWith('\n') && !line.includes('\r')));
+    assert.equal(lines[0], `Downloading ${file} from ${url}\n`);
+    assert.deepEqual(
+      lines.slice(1, 11).map((line) => line.match(/: (\d+)% /)?.[1]),
+      ['10', '20', '30', '40', '50', '60', '70', '80', '90', '100'],
+    );
+    assert.deepEqual(lines.slice(11), [
+      `${file}: attempt 1 failed: HTTP 503; retrying in 2.0 s\n`,
+      `${file}: done, 2.0 kB\n`,
+    ]);
+  });
+
+  it('redraws one line on a terminal', () => {
+    const writes = run(true);
+    const bars = writes.filter((text) => text.startsWith('\r'));
+    assert.equal(bars.length, 40 + 1 + 1);
+    assert.ok(bars.slice(0, -1).every((text) => !text.includes('\n')));
+    assert.match(bars[20], /\[#{15}\.{15}\] 50% /);
+    assert.match(writes.at(-1) ?? '', /^\rtrain-labels-idx1-ubyte\.gz \[#{30}\] 100% .*\n$/);
+  });
+});

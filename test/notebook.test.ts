@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
+
+test('the main notebook runs top to bottom headless and shows every step', { skip: jupyterMissing }, () => {
+  const { notebook, html, scratch } = executeNotebook('fashion-mnist-cnn.ipynb', { EPOCHS: '1' });
+  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
+  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
+  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
+  const text = outputs.map(outputText).join('\n');
+  assert.match(text, /backend: (wasm|tensorflow|cpu) \(/);
+  assert.match(text, /train: 60000 images, test: 10000 images/);
+  assert.match(text, /60000 rows × 785 columns/);
+  assert.match(text, /train: x 48000,28,28,1, y 48000/);
+  assert.match(text, /Total params: 173738/);
+  assert.match(text, /Done: 1 epochs in/);
+  const accuracy = Number(/test accuracy (\d\.\d+)/.exec(text)?.[1]);
+  assert.ok(accuracy > 0.5, `one epoch already beats guessing by far: ${accuracy}`);
+  assert.match(text, /weighted avg/);
+  // Image grid, two curves, confusion matrix; plotly inlined once.
+  assert.equal(text.match(/Plotly\.newPlot\(/g)?.length, 4);
+  assert.equal(html.match(/plotly\.js v4/g)?.length, 1);
+  assert.doesNotMatch(html, /<script[^>]+src="https?:\/\/[^"]*plotly/);
+  assert.ok(fs.existsSync(path.join(scratch, 'models', 'fashion-cnn', 'model.json')), 'the model was saved');
+  fs.rmSync(scratch, { recursive: true, force: true });
+});

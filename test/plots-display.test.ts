@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CLASS_NAMES } from '../lib/classes';
+import { figureHtml, frameHtml, reportHtml, showFigure, tableHtml } from '../lib/display';
+import { toDataFrame } from '../lib/frames';
+import { classificationReport } from '../lib/metrics';
+import { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from '../lib/plots';
+import { takeRows } from '../lib/tensors';
+import type { EpochLog } from '../lib/training';
+import { realData } from './data-fixture';
+
+test('image grid: 64 tiles holding the first 64 images, each titled with its class', async () => {
+  const { train } = await realData();
+  const fig = imageGridFigure(train);
+  const z = fig.data[0].z as (number | null)[][];
+  const annotations = fig.layout.annotations as { text: string }[];
+  assert.equal(annotations.length, 64);
+  assert.deepEqual(
+    annotations.map((a) => a.text),
+    Array.from(train.labels.subarray(0, 64), (l) => CLASS_NAMES[l]),
+  );
+  assert.equal(annotations[0].text, 'Ankle boot');
+  // Tile k sits at row floor(k/8), column k%8 of 38-pixel cells, 10 blank rows above each image.
+  for (const k of [0, 9, 63]) {
+    const top = Math.floor(k / 8) * 38 + 10;
+    const left = (k % 8) * 38;
+    for (const [r, c] of [[0, 0], [14, 14], [27, 20]]) {
+      assert.equal(z[top + r][left + c], train.images[k * 784 + r * 28 + c], `tile ${k} pixel ${r},${c}`);
+    }
+  }
+  assert.equal(z[0][0], null, 'gaps are blank');
+  assert.equal(fig.layout.yaxis && (fig.layout.yaxis as { autorange: string }).autorange, 'reversed', 'image rows go down');
+});
+
+test('history figure: training and validation curves of one metric per epoch', () => {
+  const history: EpochLog[] = [1, 2, 3].map((epoch) => ({ epoch, loss: 1 / epoch, accuracy: epoch / 4, val_loss: 1.1 / epoch, val_accuracy: epoch / 5, seconds: 1 }));
+  const fig = historyFigure(history, 'accuracy');
+  assert.deepEqual(
+    fig.data.map((d) => [d.name, d.x, d.y]),
+    [
+      ['training accuracy', [1, 2, 3], [0.25, 0.5, 0.75]],
+      ['validation accuracy', [1, 2, 3], [0.2, 0.4, 0.6]],
+    ],
+  );
+  assert.deepEqual(historyFigure(history, 'loss').data[1].y, [1.1, 0.55, 1.1 / 3]);
+});
+
+test('confusion matrix figure: counts in the cells, class names on both axes, true classes down', () => {
+  const matrix = Array.from({ length: 10 }, (_, t) => Array.from({ length: 10 }, (_, p) => (t === p ? 90 : 1)));
+  const fig = confusionMatrixFigure(matrix);
+  const trace = fig.data[0];
+  assert.equal(trace.type, 'heatmap');
+  assert.deepEqual(trace.z, matrix);
+  assert.deepEqual(trace.x, CLASS_NAMES);
+  assert.deepEqual(trace.y, CLASS_NAMES);
+  assert.equal(trace.texttemplate, '%{z}');
+  assert.equal((fig.layout.xaxis as { title: { text: string } }).title.text, 'Predicted');
+  assert.equal((fig.layout.yaxis as { title: { text: string } }).title.text, 'True');
+  assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
+});
+
+test('plotly is inlined once per kernel, before the first figure only', () => {
+  const outputs: string[] = [];
+  const sink = { html: (s: string) => outputs.push(s) };
+  const fig: Figure = { data: [{ type: 'bar', x: [1], y: [2] }], layout: {} };
+  showFigure(fig, sink);
+  showFigure(fig, sink);
+  assert.match(outputs[0], /plotly\.js v4/);
+  assert.ok(outputs[0].length > 1_000_000, 'the minified bundle itself, not a CDN link');
+  assert.doesNotMatch(outputs[0], /<script[^>]+src=/);
+  assert.doesNotMatch(outputs[1], /plotly\.js v4/);
+  assert.ok(outputs[1].length < 2_000);
+  assert.match(outputs[1], /Plotly\.newPlot\('plot-[0-9a-f-]+', fig\.data, fig\.layout/);
+  assert.match(outputs[1], /"type":"bar"/);
+});
+
+test('figure HTML cannot be broken out of by text in the figure', () => {
+  const html = figureHtml({ data: [{ name: '</script><b>x' }], layout: {} });
+  assert.equal(html.match(/<\/script>/g)?.length, 1);
+});
+
+test('tables: a wide frame is shown with its middle columns elided; the report has every class and average', async () => {
+  const { test: split } = await realData();
+  const html = frameHtml(toDataFrame(takeRows(split, [0, 1, 2, 3, 4, 5, 6])), 5);
+  assert.match(html, /<caption>7 rows × 785 columns<\/caption>/);
+  assert.match(html, /<th>Label<\/th><th>0<\/th>.*<th>…<\/th>.*<th>783<\/th><\/tr>/);
+  assert.equal(html.match(/<tr>/g)?.length, 6, 'header and five rows');
+  assert.match(html, /<tr><td>0<\/td><td>9<\/td>/, 'first row: index 0, label 9');
+
+  const report = classificationReport(
+    [
+      [8, 2],
+      [1, 9],
+    ],
+    ['a', 'b'],
+  );
+  const table = reportHtml(report);
+  assert.match(table, /<tr><td>a<\/td><td>0.8889<\/td><td>0.8000<\/td><td>0.8421<\/td><td>10<\/td><\/tr>/);
+  assert.match(table, /<tr><td>accuracy<\/td><td><\/td><td><\/td><td>0.8500<\/td><td>20<\/td><\/tr>/);
+  assert.match(table, /macro avg/);
+  assert.match(table, /weighted avg/);
+  assert.equal(tableHtml(['<x>'], [['a&b']]), '<table><thead><tr><th>&lt;x&gt;</th></tr></thead><tbody><tr><td>a&amp;b</td></tr></tbody></table>');
+});
