@@ -44,7 +44,7 @@ export async function predictProbabilities(model: tf.LayersModel, x: tf.Tensor4D
 }
 
 /** Most likely class per image. */
-export function argMaxRows(probs: Float32Array, numClasses: number): Int32Array {
+export function argMaxRows(probs: ArrayLike<number>, numClasses: number): Int32Array {
   const labels = new Int32Array(probs.length / numClasses);
   for (let i = 0; i < labels.length; i++) {
     let best = 0;

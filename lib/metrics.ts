@@ -66,13 +66,8 @@ function checkLabel(value: number, arrayName: string, index: number, numClasses:
   return value;
 }
 
-/**
- * Per-class precision, recall, F1 and support, accuracy, macro and weighted
- * averages, as scikit-learn's classification_report with
- * `labels=range(n)` and `zero_division=0`: a ratio with a zero denominator is
- * 0, and every class of the matrix counts in the macro average.
- */
-export function classificationReport(matrix: number[][], classNames: readonly string[]): ClassificationReport {
+/** Throws unless `matrix` is a square matrix of counts with one class name per row. */
+function checkCountMatrix(matrix: readonly (readonly number[])[], classNames: readonly string[]): void {
   const n = matrix.length;
   if (classNames.length !== n) {
     throw new RangeError(
@@ -89,7 +84,16 @@ export function classificationReport(matrix: number[][], classNames: readonly st
       }
     });
   });
+}
 
+/**
+ * Per-class precision, recall, F1 and support, accuracy, macro and weighted
+ * averages, as scikit-learn's classification_report with
+ * `labels=range(n)` and `zero_division=0`: a ratio with a zero denominator is
+ * 0, and every class of the matrix counts in the macro average.
+ */
+export function classificationReport(matrix: readonly (readonly number[])[], classNames: readonly string[]): ClassificationReport {
+  checkCountMatrix(matrix, classNames);
   const rowSums = matrix.map((row) => row.reduce((a, b) => a + b, 0));
   const colSums = matrix.map((_, p) => matrix.reduce((a, row) => a + row[p], 0));
   const total = rowSums.reduce((a, b) => a + b, 0);
@@ -122,6 +126,40 @@ export function classificationReport(matrix: number[][], classNames: readonly st
     macroAvg: average(() => 1),
     weightedAvg: average((c) => c.support),
   };
+}
+
+/** One off-diagonal cell of a confusion matrix: images of one class predicted as another. */
+export interface ConfusedPair {
+  trueLabel: number;
+  predictedLabel: number;
+  trueName: string;
+  predictedName: string;
+  /** Images of the true class predicted as the other. */
+  count: number;
+  /** `count` as a share of the true class's images (0 for an empty class). */
+  shareOfTrue: number;
+}
+
+/**
+ * The `top` most frequent mistakes, largest count first; ties keep matrix
+ * order (by true class, then predicted) so the ranking is reproducible.
+ * Each direction is its own pair: Shirt→T-shirt is not T-shirt→Shirt.
+ * Cells with no images are left out, so fewer than `top` may come back.
+ */
+export function confusedPairs(matrix: readonly (readonly number[])[], classNames: readonly string[], top = 10): ConfusedPair[] {
+  checkCountMatrix(matrix, classNames);
+  if (!Number.isInteger(top) || top < 0) throw new RangeError(`top must be a non-negative integer, got ${top}`);
+  const pairs: ConfusedPair[] = [];
+  matrix.forEach((row, t) => {
+    const support = row.reduce((a, b) => a + b, 0);
+    row.forEach((count, p) => {
+      if (p !== t && count > 0) {
+        pairs.push({ trueLabel: t, predictedLabel: p, trueName: classNames[t], predictedName: classNames[p], count, shareOfTrue: divide(count, support) });
+      }
+    });
+  });
+  // Array.prototype.sort is stable, which keeps ties in matrix order.
+  return pairs.sort((a, b) => b.count - a.count).slice(0, top);
 }
 
 /** zero_division=0: an undefined ratio (nothing predicted, nothing to find) scores 0. */

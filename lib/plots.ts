@@ -1,5 +1,6 @@
 import { CLASS_NAMES, IMAGE_SIZE, PIXELS } from './classes';
 import type { Split } from './data-files';
+import { classificationReport } from './metrics';
 import type { EpochLog } from './training';
 
 /** A plotly figure as plain data: what `Plotly.newPlot(div, data, layout)` takes. */
@@ -8,37 +9,51 @@ export interface Figure {
   layout: Record<string, unknown>;
 }
 
-const GAP = 10; // blank pixels between tiles, room for each tile's title
+/** Images as stored in a Split: `count` 28x28 images of 0-255 pixels, row-major. */
+export type Images = Pick<Split, 'images' | 'count'>;
+
+/** Blank pixels left of each tile, and above it per line of its title. */
+const GAP = 10;
+/** Screen pixels per tile width: 28 image pixels and the gap at about 3x. */
+const TILE_WIDTH = 120;
+/** Room for the figure title. */
+const TITLE_HEIGHT = 60;
 
 /**
- * The first `rows * cols` images as one heat map of tiles, each titled with
- * its class. One trace instead of 64 subplots keeps the figure light.
+ * Any images as tiles, `cols` to a row, each with a title above it (`<br>`
+ * starts a second line), e.g. the model's mistakes with their true and
+ * predicted classes. One heat map instead of a subplot per image keeps the
+ * figure light.
  */
-export function imageGridFigure(split: Split, rows = 8, cols = 8, classNames: readonly string[] = CLASS_NAMES): Figure {
-  const count = Math.min(rows * cols, split.count);
-  const cell = IMAGE_SIZE + GAP;
-  const z: (number | null)[][] = Array.from({ length: rows * cell }, () => new Array(cols * cell).fill(null));
+export function imageGalleryFigure(images: Images, titles: readonly string[], cols = 8, title = `${images.count} images`): Figure {
+  if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be a positive integer, got ${cols}`);
+  if (titles.length !== images.count) {
+    throw new RangeError(`${images.count} images but ${titles.length} titles were given; expected one title per image`);
+  }
+  if (images.images.length !== images.count * PIXELS) {
+    throw new RangeError(`images holds ${images.images.length} pixels; expected count * ${PIXELS} = ${images.count * PIXELS}`);
+  }
+  const rows = Math.max(1, Math.ceil(images.count / cols));
+  const titleLines = Math.max(1, ...titles.map((t) => t.split('<br>').length));
+  const gapAbove = GAP * titleLines;
+  const cellWidth = IMAGE_SIZE + GAP;
+  const cellHeight = IMAGE_SIZE + gapAbove;
+  const z: (number | null)[][] = Array.from({ length: rows * cellHeight }, () => new Array(cols * cellWidth).fill(null));
   const annotations: Record<string, unknown>[] = [];
-  for (let i = 0; i < count; i++) {
-    const top = Math.floor(i / cols) * cell + GAP;
-    const left = (i % cols) * cell;
+  for (let i = 0; i < images.count; i++) {
+    const top = Math.floor(i / cols) * cellHeight + gapAbove;
+    const left = (i % cols) * cellWidth;
     for (let r = 0; r < IMAGE_SIZE; r++) {
-      for (let c = 0; c < IMAGE_SIZE; c++) z[top + r][left + c] = split.images[i * PIXELS + r * IMAGE_SIZE + c];
+      for (let c = 0; c < IMAGE_SIZE; c++) z[top + r][left + c] = images.images[i * PIXELS + r * IMAGE_SIZE + c];
     }
-    annotations.push({
-      x: left + IMAGE_SIZE / 2 - 0.5,
-      y: top - GAP / 2,
-      text: classNames[split.labels[i]],
-      showarrow: false,
-      font: { size: 10 },
-    });
+    annotations.push({ x: left + IMAGE_SIZE / 2 - 0.5, y: top - gapAbove / 2, text: titles[i], showarrow: false, font: { size: 10 } });
   }
   return {
     data: [{ type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, hoverongaps: false, zmin: 0, zmax: 255 }],
     layout: {
-      title: { text: `First ${count} training images` },
-      width: 120 * cols,
-      height: 120 * rows + 60,
+      title: { text: title },
+      width: TILE_WIDTH * cols,
+      height: Math.round((TILE_WIDTH * rows * cellHeight) / cellWidth) + TITLE_HEIGHT,
       annotations,
       xaxis: { visible: false, constrain: 'domain' },
       yaxis: { visible: false, autorange: 'reversed', scaleanchor: 'x' },
@@ -48,18 +63,92 @@ export function imageGridFigure(split: Split, rows = 8, cols = 8, classNames: re
   };
 }
 
-/** Training vs validation curve of one metric per epoch. */
-export function historyFigure(history: readonly EpochLog[], metric: 'loss' | 'accuracy'): Figure {
-  const epochs = history.map((h) => h.epoch);
-  const line = (name: string, y: number[]) => ({ type: 'scatter', mode: 'lines+markers', name, x: epochs, y });
+/** The first `rows * cols` images, each titled with its class. */
+export function imageGridFigure(split: Split, rows = 8, cols = 8, classNames: readonly string[] = CLASS_NAMES): Figure {
+  const count = Math.min(rows * cols, split.count);
+  const first = { images: split.images.subarray(0, count * PIXELS), count };
+  const titles = Array.from(split.labels.subarray(0, count), (label) => classNames[label]);
+  return imageGalleryFigure(first, titles, cols, `First ${count} training images`);
+}
+
+/** A per-epoch number of the training history. */
+export type EpochMetric = Exclude<keyof EpochLog, 'epoch' | 'seconds'>;
+
+/** A training history under a name, e.g. one setting of a comparison. */
+export interface NamedHistory {
+  name: string;
+  history: readonly EpochLog[];
+}
+
+function epochCurve(name: string, history: readonly EpochLog[], metric: EpochMetric): Record<string, unknown> {
+  return { type: 'scatter', mode: 'lines+markers', name, x: history.map((h) => h.epoch), y: history.map((h) => h[metric]) };
+}
+
+function epochCurvesFigure(curves: Record<string, unknown>[], title: string, yTitle: string, epochs: number): Figure {
   return {
-    data: [line(`training ${metric}`, history.map((h) => h[metric])), line(`validation ${metric}`, history.map((h) => h[`val_${metric}`]))],
+    data: curves,
     layout: {
-      title: { text: `Training and validation ${metric}` },
-      xaxis: { title: { text: 'epoch' }, dtick: epochs.length > 30 ? undefined : 1 },
-      yaxis: { title: { text: metric } },
+      title: { text: title },
+      xaxis: { title: { text: 'epoch' }, dtick: epochs > 30 ? undefined : 1 },
+      yaxis: { title: { text: yTitle } },
       width: 700,
       height: 420,
+    },
+  };
+}
+
+/** Training vs validation curve of one metric per epoch. */
+export function historyFigure(history: readonly EpochLog[], metric: 'loss' | 'accuracy'): Figure {
+  return epochCurvesFigure(
+    [epochCurve(`training ${metric}`, history, metric), epochCurve(`validation ${metric}`, history, `val_${metric}`)],
+    `Training and validation ${metric}`,
+    metric,
+    history.length,
+  );
+}
+
+/** One metric of several runs, one curve per run, e.g. `val_accuracy` of two learning rates. */
+export function curvesFigure(runs: readonly NamedHistory[], metric: EpochMetric): Figure {
+  const label = metric.startsWith('val_') ? `validation ${metric.slice(4)}` : `training ${metric}`;
+  return epochCurvesFigure(
+    runs.map((run) => epochCurve(run.name, run.history, metric)),
+    `${label[0].toUpperCase()}${label.slice(1)} per run`,
+    label,
+    Math.max(0, ...runs.map((run) => run.history.length)),
+  );
+}
+
+/**
+ * Share of each class's images classified correctly (its recall), with the
+ * overall accuracy as a dashed line to see which classes pull it down.
+ */
+export function perClassAccuracyFigure(matrix: readonly (readonly number[])[], classNames: readonly string[] = CLASS_NAMES): Figure {
+  const { classes, accuracy } = classificationReport(matrix, classNames);
+  const recalls = classes.map((c) => c.recall);
+  return {
+    data: [
+      {
+        type: 'bar',
+        x: classNames,
+        y: recalls,
+        text: recalls.map((r) => `${(100 * r).toFixed(1)}%`),
+        textposition: 'outside',
+        customdata: classes.map((c) => c.support),
+        hovertemplate: '%{x}<br>%{y:.1%} of %{customdata} images<extra></extra>',
+      },
+    ],
+    layout: {
+      title: { text: 'Accuracy per class (test set)' },
+      xaxis: { title: { text: 'True class' } },
+      yaxis: { title: { text: 'correctly classified' }, range: [0, 1.08], tickformat: '.0%' },
+      shapes: [{ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: accuracy, y1: accuracy, line: { dash: 'dash', color: 'gray' } }],
+      annotations: [
+        // Right of the plot area, where no bar can hide it.
+        { xref: 'paper', x: 1, y: accuracy, xanchor: 'left', text: `overall<br>${(100 * accuracy).toFixed(1)}%`, showarrow: false },
+      ],
+      width: 760,
+      height: 440,
+      margin: { r: 80, b: 90 },
     },
   };
 }

@@ -4,6 +4,7 @@
  *                  [--dense-units N] [--validation-fraction X] [--seed N] [--save DIR] [--json]
  */
 import { parseArgs } from 'node:util';
+import { selectBackend } from '../lib/backend';
 import { loadFashionMnist } from '../lib/data-files';
 import { resolveHyperparameters, type Hyperparameters } from '../lib/hyperparams';
 import { formatClassificationReport } from '../lib/metrics';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   // With --json, stdout carries only the result line; progress goes to stderr.
   const log = values.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
 
+  // Before any tensor exists, so the data is created on the backend that trains on it.
+  await selectBackend();
   const data = prepareData(await loadFashionMnist(), hp);
   const run = await runExperiment(hp, data, { onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)) });
   log(`backend: ${run.backend.name} (${run.backend.reason})`);

@@ -1,0 +1,46 @@
+import { resolveHyperparameters, type Hyperparameters } from './hyperparams';
+import { buildModel } from './model';
+import type { NamedHistory } from './plots';
+import type { TensorSplit } from './tensors';
+import { formatEpochLog, train, TrainingDivergedError, type TrainOptions } from './training';
+
+/** One setting of a comparison: its name, full hyperparameters and history. */
+export interface SettingRun extends NamedHistory {
+  hp: Hyperparameters;
+  /** Training stopped early because the loss blew up; `history` holds the epochs before. */
+  diverged: boolean;
+}
+
+function printWithName(name: string): TrainOptions {
+  return { onEpochEnd: (log, epochs) => console.log(`${name}: ${formatEpochLog(log, epochs)}`) };
+}
+
+/**
+ * Trains a fresh model per setting (`base` with the setting's overrides) on
+ * the same data and returns the histories, e.g. to plot validation curves of
+ * two learning rates together. Models are disposed as soon as they are done:
+ * a comparison is about curves, and keeping several models would hold their
+ * memory. A setting that diverges is kept, flagged, with the epochs it
+ * finished, since "this one blows up" is a result of the comparison.
+ */
+export async function compareSettings(
+  base: Hyperparameters,
+  settings: Readonly<Record<string, Partial<Hyperparameters>>>,
+  data: { train: TensorSplit; validation: TensorSplit },
+  trainOptions: (name: string, hp: Hyperparameters) => TrainOptions = printWithName,
+): Promise<SettingRun[]> {
+  const runs: SettingRun[] = [];
+  for (const [name, overrides] of Object.entries(settings)) {
+    const hp = resolveHyperparameters({ ...base, ...overrides });
+    const model = buildModel(hp);
+    try {
+      runs.push({ name, hp, history: await train(model, data, hp, trainOptions(name, hp)), diverged: false });
+    } catch (e) {
+      if (!(e instanceof TrainingDivergedError)) throw e;
+      runs.push({ name, hp, history: e.history, diverged: true });
+    } finally {
+      model.dispose();
+    }
+  }
+  return runs;
+}
