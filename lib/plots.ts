@@ -162,18 +162,19 @@ export function confusionMatrixFigure(matrix: readonly (readonly number[])[], cl
         z: matrix,
         x: classNames,
         y: classNames,
+        // Plotly's Blues runs dark to light; reversed, the diagonal (what the model gets right) is the dark band.
         colorscale: 'Blues',
+        reversescale: true,
         texttemplate: '%{z}',
         hovertemplate: 'true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>',
       },
     ],
     layout: {
       title: { text: 'Confusion matrix (test set)' },
-      xaxis: { title: { text: 'Predicted' }, side: 'bottom' },
-      yaxis: { title: { text: 'True' }, autorange: 'reversed' },
+      xaxis: { title: { text: 'Predicted' }, side: 'bottom', automargin: true },
+      yaxis: { title: { text: 'True' }, autorange: 'reversed', automargin: true },
       width: 760,
       height: 680,
-      margin: { l: 110, b: 110 },
     },
   };
 }

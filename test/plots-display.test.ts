@@ -54,6 +54,7 @@ test('confusion matrix figure: counts in the cells, class names on both axes, tr
   assert.deepEqual(trace.x, CLASS_NAMES);
   assert.deepEqual(trace.y, CLASS_NAMES);
   assert.equal(trace.texttemplate, '%{z}');
+  assert.equal(trace.reversescale, true, 'high counts dark');
   assert.equal((fig.layout.xaxis as { title: { text: string } }).title.text, 'Predicted');
   assert.equal((fig.layout.yaxis as { title: { text: string } }).title.text, 'True');
   assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
