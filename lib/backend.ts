@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerProjectKernels } from './wasm-kernels/index';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -29,6 +30,8 @@ async function pick(): Promise<BackendInfo> {
   }
   try {
     require('@tensorflow/tfjs-backend-wasm');
+    // After the package registered its kernels (ours replace some), before setBackend runs their setup.
+    registerProjectKernels();
     if (await tf.setBackend('wasm')) {
       return { name: 'wasm', reason: `WebAssembly backend with the project's training kernels (${nodeProblem})` };
     }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, NUM_CLASSES } from './classes';
 import type { Hyperparameters } from './hyperparams';
 import { Rng } from './rng';
+import { seededDropout } from './wasm-kernels/index';
 
 export interface SeededDropoutArgs {
   rate: number;
@@ -12,7 +13,9 @@ export interface SeededDropoutArgs {
 /**
  * Dropout with a seeded stream of masks. tfjs's own Dropout, given a seed,
  * draws the same mask at every step; this one draws a new seed per call from
- * its generator, so runs are reproducible and masks still vary.
+ * its generator, so runs are reproducible and masks still vary. The masks
+ * come from the project's kernel, which hashes (seed, index) instead of
+ * drawing random numbers in JavaScript.
  */
 export class SeededDropout extends tf.layers.Layer {
   static className = 'SeededDropout';
@@ -30,7 +33,7 @@ export class SeededDropout extends tf.layers.Layer {
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return x;
-    return tf.dropout(x, this.rate, undefined, this.rng.seed());
+    return seededDropout(x, this.rate, this.rng.seed());
   }
 
   getConfig(): tf.serialization.ConfigDict {

@@ -1,0 +1,68 @@
+/**
+ * The project's kernels for tfjs's wasm backend, which trains the CNN when
+ * tfjs-node is unavailable. tfjs 4.22's wasm backend lacks
+ * Conv2DBackpropFilter and runs several training kernels slowly; these add or
+ * replace them. The arithmetic is SIMD C (native/kernels.c, committed as
+ * kernels.wasm, rebuilt by scripts/build-wasm.sh) instantiated on the
+ * backend's own memory so it works on tensors in place (native.ts). Each
+ * replacement hands the cases it does not cover to tfjs's kernel.
+ *
+ * Two ops are new rather than replacements, because kernels alone cannot
+ * avoid the work: seededDropout (masks hashed in wasm, not drawn in JS) and
+ * convReluPool (conv + bias + relu + max pool without the full-size
+ * activation). A model uses them by calling them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { castKernel, identityKernel } from './identity-cast';
+import { addKernel } from './add';
+import { batchMatMulKernel } from './batch-mat-mul';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
+import { convReluPoolGradConfig, convReluPoolKernels } from './conv-relu-pool';
+import { seededDropoutCpuConfig, seededDropoutGradConfig, seededDropoutKernel } from './dropout';
+import { maxPoolGradKernel } from './max-pool-grad';
+import type { ProjectKernel } from './project-kernel';
+import { sliceKernel } from './slice';
+import { sumKernel } from './sum';
+
+/** Every kernel the project adds to or replaces in the wasm backend. */
+export const PROJECT_KERNELS: readonly ProjectKernel[] = [
+  conv2dBackpropFilterKernel,
+  maxPoolGradKernel,
+  sumKernel,
+  batchMatMulKernel,
+  addKernel,
+  identityKernel,
+  castKernel,
+  sliceKernel,
+  seededDropoutKernel,
+  ...convReluPoolKernels,
+];
+
+const installed = new Map<string, KernelConfig>();
+
+/**
+ * Installs the project's kernels for the wasm backend, replacing tfjs's own
+ * where one exists. Must run after @tensorflow/tfjs-backend-wasm is loaded
+ * (so ours replace its kernels, not the other way round) and before
+ * setBackend('wasm') (tfjs runs kernel setup when a backend is selected).
+ * Idempotent.
+ */
+export function registerProjectKernels(): void {
+  for (const kernel of PROJECT_KERNELS) {
+    const current = tf.getKernel(kernel.kernelName, 'wasm');
+    if (current !== undefined && current === installed.get(kernel.kernelName)) continue;
+    const config = kernel.create(current);
+    if (current !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
+    tf.registerKernel(config);
+    installed.set(kernel.kernelName, config);
+  }
+  // The dropout op also runs on cpu (same masks) and needs its gradient; both are new names, registered once.
+  if (tf.getKernel(seededDropoutCpuConfig.kernelName, 'cpu') === undefined) tf.registerKernel(seededDropoutCpuConfig);
+  for (const grad of [seededDropoutGradConfig, convReluPoolGradConfig]) {
+    if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);
+  }
+}
+
+export { convReluPool } from './conv-relu-pool';
+export { seededDropout } from './dropout';

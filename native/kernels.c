@@ -1,0 +1,618 @@
+/*
+ * SIMD training kernels that run on tensors living in the tfjs wasm backend's
+ * heap. The module imports that backend's WebAssembly.Memory, so every pointer
+ * below is a tfjs tensor's memoryOffset (or scratch from the backend's malloc)
+ * and nothing is copied in or out.
+ *
+ * Built without libc (scripts/build-wasm.sh): no static data and no stack
+ * frames (temporaries stay in wasm locals or caller-provided scratch), so the
+ * module never touches memory the tfjs allocator owns except the buffers it is
+ * handed. All layouts are NHWC / row-major float32.
+ */
+#include <wasm_simd128.h>
+
+typedef __SIZE_TYPE__ size_t;
+typedef unsigned int uint32_t;
+typedef int int32_t;
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/*
+ * Rows summed in float32 before being added to the float64 totals: long
+ * float32 running sums lose digits (a 4096-image batch has 2.8M conv output
+ * pixels), per-block float32 sums do not.
+ */
+#define BLOCK_ROWS 64
+
+static void zero_f32(float *p, size_t n) {
+  for (size_t i = 0; i < n; i++) p[i] = 0.f;
+}
+
+static void zero_f64(double *p, size_t n) {
+  for (size_t i = 0; i < n; i++) p[i] = 0.0;
+}
+
+/* acc[0..4) += the four lanes of v. */
+static void add_f32x4_to_f64(double *acc, v128_t v) {
+  wasm_v128_store(acc, wasm_f64x2_add(wasm_v128_load(acc), wasm_f64x2_promote_low_f32x4(v)));
+  wasm_v128_store(acc + 2, wasm_f64x2_add(wasm_v128_load(acc + 2),
+                                          wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))));
+}
+
+/* acc[0..n) += v[0..n). */
+static void add_f32_to_f64(double *acc, const float *v, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) add_f32x4_to_f64(acc + i, wasm_v128_load(v + i));
+  for (; i < n; i++) acc[i] += v[i];
+}
+
+static void store_f64_as_f32(float *out, const double *acc, int n) {
+  for (int i = 0; i < n; i++) out[i] = (float)acc[i];
+}
+
+/*
+ * out[c] = sum over r of x[r][c] for x of shape [rows, cols]: a Sum over the
+ * leading axes, e.g. a bias gradient. `blockSum` (cols floats) and `total`
+ * (cols doubles) are scratch.
+ */
+EXPORT(sum_leading_axes)
+void sum_leading_axes(const float *x, float *out, float *blockSum, double *total, int rows, int cols) {
+  zero_f64(total, (size_t)cols);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      /* Two chains so consecutive adds do not wait on each other. */
+      v128_t a = wasm_f32x4_splat(0.f), b = wasm_f32x4_splat(0.f);
+      int r = r0;
+      for (; r + 2 <= r1; r += 2) {
+        a = wasm_f32x4_add(a, wasm_v128_load(x + (size_t)r * cols + c));
+        b = wasm_f32x4_add(b, wasm_v128_load(x + (size_t)(r + 1) * cols + c));
+      }
+      if (r < r1) a = wasm_f32x4_add(a, wasm_v128_load(x + (size_t)r * cols + c));
+      wasm_v128_store(blockSum + c, wasm_f32x4_add(a, b));
+    }
+    for (; c < cols; c++) {
+      float s = 0.f;
+      for (int r = r0; r < r1; r++) s += x[(size_t)r * cols + c];
+      blockSum[c] = s;
+    }
+    add_f32_to_f64(total, blockSum, cols);
+  }
+  store_f64_as_f32(out, total, cols);
+}
+
+/* First output index c in [0, outSize) whose input index c*stride - pad + k lies in [0, inSize). */
+static int first_valid(int k, int stride, int pad) {
+  int c = 0;
+  while (c * stride - pad + k < 0) c++;
+  return c;
+}
+
+/* One past the last such output index. */
+static int end_valid(int k, int stride, int pad, int inSize, int outSize) {
+  int c = outSize;
+  while (c > 0 && (c - 1) * stride - pad + k >= inSize) c--;
+  return c;
+}
+
+/*
+ * dw[kh][kw][ci][co] = sum over n, oh, ow of
+ *   x[n][oh*sh - pt + kh][ow*sw - pl + kw][ci] * dy[n][oh][ow][co]
+ * Out-of-image taps contribute zero (that is what the padding is).
+ *
+ * For each output row and tap, 16 output channels at a time are summed over
+ * the row's pixels in four SIMD registers (one broadcast of x serves 16
+ * multiply-adds), then added to the float64 `total` scratch (fh*fw*cin*cout
+ * doubles), which keeps a 4096-image batch's 2.8M-term sums accurate.
+ */
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const float *x, const float *dy, float *dw, double *total,
+                            int n, int h, int w, int cin, int oh, int ow, int cout,
+                            int fh, int fw, int sh, int sw, int pt, int pl) {
+  const int size = fh * fw * cin * cout;
+  const size_t xStep = (size_t)sw * cin;
+  zero_f64(total, (size_t)size);
+  for (int b = 0; b < n; b++) {
+    for (int r = 0; r < oh; r++) {
+      const float *dyRow = dy + ((size_t)b * oh + r) * ow * cout;
+      for (int kh = 0; kh < fh; kh++) {
+        const int ih = r * sh - pt + kh;
+        if (ih < 0 || ih >= h) continue;
+        const float *xRow = x + ((size_t)b * h + ih) * w * cin;
+        for (int kw = 0; kw < fw; kw++) {
+          const int c0 = first_valid(kw, sw, pl);
+          const int c1 = end_valid(kw, sw, pl, w, ow);
+          if (c0 >= c1) continue;
+          for (int ci = 0; ci < cin; ci++) {
+            const float *xStart = xRow + (size_t)(c0 * sw - pl + kw) * cin + ci;
+            double *tot = total + (size_t)((kh * fw + kw) * cin + ci) * cout;
+            int co = 0;
+            for (; co + 16 <= cout; co += 16) {
+              v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+              const float *xp = xStart;
+              const float *g = dyRow + (size_t)c0 * cout + co;
+              for (int c = c0; c < c1; c++, xp += xStep, g += cout) {
+                const v128_t xs = wasm_v128_load32_splat(xp);
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xs, wasm_v128_load(g)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xs, wasm_v128_load(g + 4)));
+                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xs, wasm_v128_load(g + 8)));
+                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xs, wasm_v128_load(g + 12)));
+              }
+              add_f32x4_to_f64(tot + co, a0);
+              add_f32x4_to_f64(tot + co + 4, a1);
+              add_f32x4_to_f64(tot + co + 8, a2);
+              add_f32x4_to_f64(tot + co + 12, a3);
+            }
+            for (; co + 4 <= cout; co += 4) {
+              v128_t a = wasm_f32x4_splat(0.f);
+              const float *xp = xStart;
+              const float *g = dyRow + (size_t)c0 * cout + co;
+              for (int c = c0; c < c1; c++, xp += xStep, g += cout) {
+                a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xp), wasm_v128_load(g)));
+              }
+              add_f32x4_to_f64(tot + co, a);
+            }
+            for (; co < cout; co++) {
+              float a = 0.f;
+              const float *xp = xStart;
+              const float *g = dyRow + (size_t)c0 * cout + co;
+              for (int c = c0; c < c1; c++, xp += xStep, g += cout) a += *xp * *g;
+              tot[co] += a;
+            }
+          }
+        }
+      }
+    }
+  }
+  store_f64_as_f32(dw, total, size);
+}
+
+/*
+ * Gradient of max pooling: each window's dy goes to the window's first
+ * maximal input (row-major order, strict >, as tfjs's cpu backend picks it);
+ * overlapping windows add up. Padded taps are skipped.
+ * When windows tile the input (stride == window, no padding; the usual 2x2
+ * pooling) every covered input is written exactly once, so dx is stored
+ * directly instead of zero-filled and accumulated: one pass over memory
+ * instead of three.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, float *dx,
+                   int n, int h, int w, int ch, int oh, int ow,
+                   int fh, int fw, int sh, int sw, int pt, int pl) {
+  const int chVec = ch & ~3;
+  const int tiles = sh == fh && sw == fw && pt == 0 && pl == 0;
+  if (!tiles) zero_f32(dx, (size_t)n * h * w * ch);
+  for (int b = 0; b < n; b++) {
+    const float *xImg = x + (size_t)b * h * w * ch;
+    float *dxImg = dx + (size_t)b * h * w * ch;
+    for (int r = 0; r < oh; r++) {
+      const int h0 = r * sh - pt;
+      const int kh0 = h0 < 0 ? -h0 : 0;
+      const int kh1 = h0 + fh > h ? h - h0 : fh;
+      for (int c = 0; c < ow; c++) {
+        const int w0 = c * sw - pl;
+        const int kw0 = w0 < 0 ? -w0 : 0;
+        const int kw1 = w0 + fw > w ? w - w0 : fw;
+        const float *g = dy + (((size_t)b * oh + r) * ow + c) * ch;
+        int d = 0;
+        for (; d < chVec; d += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t bestTap = wasm_i32x4_splat(-1);
+          for (int kh = kh0; kh < kh1; kh++) {
+            for (int kw = kw0; kw < kw1; kw++) {
+              const v128_t v = wasm_v128_load(xImg + ((size_t)(h0 + kh) * w + (w0 + kw)) * ch + d);
+              const v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              bestTap = wasm_v128_bitselect(wasm_i32x4_splat(kh * fw + kw), bestTap, gt);
+            }
+          }
+          const v128_t gv = wasm_v128_load(g + d);
+          for (int kh = kh0; kh < kh1; kh++) {
+            for (int kw = kw0; kw < kw1; kw++) {
+              float *p = dxImg + ((size_t)(h0 + kh) * w + (w0 + kw)) * ch + d;
+              const v128_t share = wasm_v128_and(gv, wasm_i32x4_eq(bestTap, wasm_i32x4_splat(kh * fw + kw)));
+              wasm_v128_store(p, tiles ? share : wasm_f32x4_add(wasm_v128_load(p), share));
+            }
+          }
+        }
+        for (; d < ch; d++) {
+          float best = -__builtin_inff();
+          int bestTap = -1;
+          for (int kh = kh0; kh < kh1; kh++) {
+            for (int kw = kw0; kw < kw1; kw++) {
+              float *p = dxImg + ((size_t)(h0 + kh) * w + (w0 + kw)) * ch + d;
+              if (tiles) *p = 0.f;
+              const float v = xImg[p - dxImg];
+              if (v > best) {
+                best = v;
+                bestTap = kh * fw + kw;
+              }
+            }
+          }
+          if (bestTap >= 0) dxImg[((size_t)(h0 + bestTap / fw) * w + (w0 + bestTap % fw)) * ch + d] += g[d];
+        }
+      }
+    }
+    if (tiles) {
+      /* Inputs no window covers: the right-hand columns and bottom rows left over. */
+      const int coveredH = oh * fh < h ? oh * fh : h;
+      const int coveredW = ow * fw < w ? ow * fw : w;
+      for (int y = 0; y < coveredH; y++) zero_f32(dxImg + ((size_t)y * w + coveredW) * ch, (size_t)(w - coveredW) * ch);
+      zero_f32(dxImg + (size_t)coveredH * w * ch, (size_t)(h - coveredH) * w * ch);
+    }
+  }
+}
+
+/*
+ * Inverted dropout with a counter-based mask: element i is kept when the top
+ * 24 bits of hash(seed, i) are >= `threshold` (= ceil(rate * 2^24)) and then
+ * scaled by `scale` (= float32 1 / (1 - rate)). No mask is stored: the
+ * gradient is this same function applied to dy with the same seed.
+ * lib/wasm-kernels/dropout.ts has the same hash in JS for the cpu backend;
+ * both must give identical bits.
+ */
+static uint32_t mix32(uint32_t v) { /* "lowbias32", C. Wellons */
+  v ^= v >> 16;
+  v *= 0x7feb352du;
+  v ^= v >> 15;
+  v *= 0x846ca68bu;
+  v ^= v >> 16;
+  return v;
+}
+
+static v128_t mix32x4(v128_t v) {
+  v = wasm_v128_xor(v, wasm_u32x4_shr(v, 16));
+  v = wasm_i32x4_mul(v, wasm_i32x4_splat(0x7feb352d));
+  v = wasm_v128_xor(v, wasm_u32x4_shr(v, 15));
+  v = wasm_i32x4_mul(v, wasm_i32x4_splat((int)0x846ca68bu));
+  v = wasm_v128_xor(v, wasm_u32x4_shr(v, 16));
+  return v;
+}
+
+EXPORT(seeded_dropout)
+void seeded_dropout(const float *x, float *out, uint32_t size, uint32_t seed, int32_t threshold, float scale) {
+  const uint32_t seedB = mix32(seed ^ 0x5bd1e995u);
+  const v128_t vSeedA = wasm_i32x4_splat((int)seed), vSeedB = wasm_i32x4_splat((int)seedB);
+  const v128_t vThreshold = wasm_i32x4_splat(threshold), vScale = wasm_f32x4_splat(scale);
+  v128_t index = wasm_i32x4_make(0, 1, 2, 3);
+  uint32_t i = 0;
+  for (; i + 4 <= size; i += 4) {
+    const v128_t h = mix32x4(wasm_v128_xor(mix32x4(wasm_i32x4_add(index, vSeedA)), vSeedB));
+    const v128_t keep = wasm_i32x4_ge(wasm_u32x4_shr(h, 8), vThreshold);
+    wasm_v128_store(out + i, wasm_v128_and(wasm_f32x4_mul(wasm_v128_load(x + i), vScale), keep));
+    index = wasm_i32x4_add(index, wasm_i32x4_splat(4));
+  }
+  for (; i < size; i++) {
+    const uint32_t h = mix32(mix32(i + seed) ^ seedB);
+    out[i] = (int32_t)(h >> 8) >= threshold ? x[i] * scale : 0.f;
+  }
+}
+
+/* Broadcast lane j of v. */
+#define LANE(v, j) wasm_i32x4_shuffle(v, v, j, j, j, j)
+
+/*
+ * out[b][m][n] = sum over k of a[b][k][m] * b[b][k][n]: a matmul with the
+ * left operand transposed, as in a Dense layer's kernel gradient xᵀ·dy.
+ * Tiles of 4 (m) x 8 (n) stay in eight registers while k runs; the 4-wide
+ * column strip of `a` being read is reused from cache across the n tiles.
+ */
+EXPORT(matmul_tn)
+void matmul_tn(const float *a, const float *bm, float *out, int batch, int k, int m, int n) {
+  for (int t = 0; t < batch; t++) {
+    const float *A = a + (size_t)t * k * m;
+    const float *B = bm + (size_t)t * k * n;
+    float *O = out + (size_t)t * m * n;
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      int j = 0;
+      for (; j + 8 <= n; j += 8) {
+        v128_t c00 = wasm_f32x4_splat(0.f), c01 = c00, c10 = c00, c11 = c00;
+        v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int p = 0; p < k; p++) {
+          const v128_t av = wasm_v128_load(A + (size_t)p * m + i);
+          const v128_t b0 = wasm_v128_load(B + (size_t)p * n + j);
+          const v128_t b1 = wasm_v128_load(B + (size_t)p * n + j + 4);
+          const v128_t s0 = LANE(av, 0), s1 = LANE(av, 1), s2 = LANE(av, 2), s3 = LANE(av, 3);
+          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s0, b0));
+          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s0, b1));
+          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s1, b0));
+          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s1, b1));
+          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(s2, b0));
+          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(s2, b1));
+          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(s3, b0));
+          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(s3, b1));
+        }
+        float *o = O + (size_t)i * n + j;
+        wasm_v128_store(o, c00);
+        wasm_v128_store(o + 4, c01);
+        wasm_v128_store(o + n, c10);
+        wasm_v128_store(o + n + 4, c11);
+        wasm_v128_store(o + 2 * n, c20);
+        wasm_v128_store(o + 2 * n + 4, c21);
+        wasm_v128_store(o + 3 * n, c30);
+        wasm_v128_store(o + 3 * n + 4, c31);
+      }
+      for (; j + 4 <= n; j += 4) {
+        v128_t c0 = wasm_f32x4_splat(0.f), c1 = c0, c2 = c0, c3 = c0;
+        for (int p = 0; p < k; p++) {
+          const v128_t av = wasm_v128_load(A + (size_t)p * m + i);
+          const v128_t b0 = wasm_v128_load(B + (size_t)p * n + j);
+          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(LANE(av, 0), b0));
+          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(LANE(av, 1), b0));
+          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(LANE(av, 2), b0));
+          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(LANE(av, 3), b0));
+        }
+        float *o = O + (size_t)i * n + j;
+        wasm_v128_store(o, c0);
+        wasm_v128_store(o + n, c1);
+        wasm_v128_store(o + 2 * n, c2);
+        wasm_v128_store(o + 3 * n, c3);
+      }
+      for (; j < n; j++) {
+        v128_t c = wasm_f32x4_splat(0.f);
+        for (int p = 0; p < k; p++) {
+          c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load(A + (size_t)p * m + i),
+                                               wasm_v128_load32_splat(B + (size_t)p * n + j)));
+        }
+        O[(size_t)i * n + j] = wasm_f32x4_extract_lane(c, 0);
+        O[(size_t)(i + 1) * n + j] = wasm_f32x4_extract_lane(c, 1);
+        O[(size_t)(i + 2) * n + j] = wasm_f32x4_extract_lane(c, 2);
+        O[(size_t)(i + 3) * n + j] = wasm_f32x4_extract_lane(c, 3);
+      }
+    }
+    for (; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        float c = 0.f;
+        for (int p = 0; p < k; p++) c += A[(size_t)p * m + i] * B[(size_t)p * n + j];
+        O[(size_t)i * n + j] = c;
+      }
+    }
+  }
+}
+
+/*
+ * Fused first block of the CNN: valid 2-D convolution (stride 1), + bias,
+ * relu, then p x p max pooling (stride p, valid), for NHWC x [n,h,w,cin] and
+ * filter [kh,kw,cin,cout]. The [n,oh,ow,cout] activation (354 MB for 4096
+ * Fashion-MNIST images) never reaches memory: each pooled output's p*p
+ * convolution outputs live in registers.
+ * argmax[n,ph,pw,cout] gets the window tap (dy*p+dx) of the maximum, first in
+ * row-major order on ties as tfjs picks it, or -1 when that maximum is <= 0
+ * (relu passes no gradient there).
+ */
+
+/*
+ * Convolution outputs at four pixels (x pointers xp[0..3]) for channels
+ * [co, co+8): eight independent accumulator chains, so the adds overlap.
+ */
+static void crp_conv4x8(const float *const xp[4], const float *wt, int w, int cin, int kh, int kw, int cout,
+                        v128_t b0, v128_t b1, v128_t acc[8]) {
+  v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+  for (int i = 0; i < kh; i++) {
+    for (int j = 0; j < kw; j++) {
+      const size_t d0 = ((size_t)i * w + j) * cin;
+      const float *ws = wt + (size_t)((i * kw + j) * cin) * cout;
+      for (int ci = 0; ci < cin; ci++) {
+        const size_t d = d0 + ci;
+        const v128_t w0 = wasm_v128_load(ws + (size_t)ci * cout), w1 = wasm_v128_load(ws + (size_t)ci * cout + 4);
+        const v128_t s0 = wasm_v128_load32_splat(xp[0] + d), s1 = wasm_v128_load32_splat(xp[1] + d);
+        const v128_t s2 = wasm_v128_load32_splat(xp[2] + d), s3 = wasm_v128_load32_splat(xp[3] + d);
+        a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s0, w0));
+        a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s0, w1));
+        a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s1, w0));
+        a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s1, w1));
+        a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s2, w0));
+        a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s2, w1));
+        a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s3, w0));
+        a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s3, w1));
+      }
+    }
+  }
+  acc[0] = a00; acc[1] = a01; acc[2] = a10; acc[3] = a11;
+  acc[4] = a20; acc[5] = a21; acc[6] = a30; acc[7] = a31;
+}
+
+/* Same for four channels, one pixel. */
+static v128_t crp_conv1x4(const float *xp, const float *wt, int w, int cin, int kh, int kw, int cout, v128_t bias) {
+  v128_t acc = bias;
+  for (int i = 0; i < kh; i++)
+    for (int j = 0; j < kw; j++)
+      for (int ci = 0; ci < cin; ci++)
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(xp + ((size_t)i * w + j) * cin + ci),
+                                                 wasm_v128_load(wt + (size_t)((i * kw + j) * cin + ci) * cout)));
+  return acc;
+}
+
+/* Folds a candidate into the running maximum; strict > keeps the first of equals. */
+static void crp_take(v128_t v, int tap, v128_t *best, v128_t *bestTap) {
+  const v128_t gt = wasm_f32x4_gt(v, *best);
+  *best = wasm_v128_bitselect(v, *best, gt);
+  *bestTap = wasm_v128_bitselect(wasm_i32x4_splat(tap), *bestTap, gt);
+}
+
+static void crp_store(float *out, int32_t *argmax, v128_t best, v128_t bestTap) {
+  const v128_t active = wasm_f32x4_gt(best, wasm_f32x4_splat(0.f));
+  wasm_v128_store(out, wasm_v128_and(best, active));
+  wasm_v128_store(argmax, wasm_v128_bitselect(bestTap, wasm_i32x4_splat(-1), active));
+}
+
+EXPORT(conv_relu_pool)
+void conv_relu_pool(const float *x, const float *filter, const float *bias, float *out, int32_t *argmax,
+                    int n, int h, int w, int cin, int kh, int kw, int cout, int p) {
+  const int ph = (h - kh + 1) / p, pw = (w - kw + 1) / p;
+  const int taps = p * p;
+  for (int b = 0; b < n; b++) {
+    for (int r = 0; r < ph; r++) {
+      for (int c = 0; c < pw; c++) {
+        const float *xo = x + (((size_t)b * h + (size_t)r * p) * w + (size_t)c * p) * cin;
+        const size_t o = (((size_t)b * ph + r) * pw + c) * cout;
+        int co = 0;
+        for (; co + 8 <= cout; co += 8) {
+          const v128_t b0 = wasm_v128_load(bias + co), b1 = wasm_v128_load(bias + co + 4);
+          v128_t best0 = wasm_f32x4_splat(-__builtin_inff()), best1 = best0;
+          v128_t tap0 = wasm_i32x4_splat(-1), tap1 = tap0;
+          for (int t0 = 0; t0 < taps; t0 += 4) {
+            /* Four window pixels at a time; past the last one, repeat it (never taken: not > itself). */
+            const float *xp[4];
+            for (int q = 0; q < 4; q++) {
+              const int t = t0 + q < taps ? t0 + q : taps - 1;
+              xp[q] = xo + ((size_t)(t / p) * w + (size_t)(t % p)) * cin;
+            }
+            v128_t acc[8];
+            crp_conv4x8(xp, filter + co, w, cin, kh, kw, cout, b0, b1, acc);
+            for (int q = 0; q < 4 && t0 + q < taps; q++) {
+              crp_take(acc[2 * q], t0 + q, &best0, &tap0);
+              crp_take(acc[2 * q + 1], t0 + q, &best1, &tap1);
+            }
+          }
+          crp_store(out + o + co, argmax + o + co, best0, tap0);
+          crp_store(out + o + co + 4, argmax + o + co + 4, best1, tap1);
+        }
+        for (; co + 4 <= cout; co += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), bestTap = wasm_i32x4_splat(-1);
+          for (int t = 0; t < taps; t++) {
+            const float *xp = xo + ((size_t)(t / p) * w + (size_t)(t % p)) * cin;
+            crp_take(crp_conv1x4(xp, filter + co, w, cin, kh, kw, cout, wasm_v128_load(bias + co)), t, &best, &bestTap);
+          }
+          crp_store(out + o + co, argmax + o + co, best, bestTap);
+        }
+        for (; co < cout; co++) {
+          float best = -__builtin_inff();
+          int bestTap = -1;
+          for (int t = 0; t < taps; t++) {
+            const float *xp = xo + ((size_t)(t / p) * w + (size_t)(t % p)) * cin;
+            float acc = bias[co];
+            for (int i = 0; i < kh; i++)
+              for (int j = 0; j < kw; j++)
+                for (int ci = 0; ci < cin; ci++)
+                  acc += xp[((size_t)i * w + j) * cin + ci] * filter[(size_t)((i * kw + j) * cin + ci) * cout + co];
+            if (acc > best) {
+              best = acc;
+              bestTap = t;
+            }
+          }
+          out[o + co] = best > 0.f ? best : 0.f;
+          argmax[o + co] = best > 0.f ? bestTap : -1;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Filter gradient of conv_relu_pool: only each window's winning convolution
+ * output has a gradient, dy at that pooled position. For four channels and
+ * up to FG_TAPS filter taps at a time, the sums over a pooled row stay in
+ * registers: every window pixel t contributes x * (dy where argmax == t),
+ * which costs p*p times the multiplies of a gather by argmax but needs no
+ * per-lane loads. Row sums go to the float64 `total` (kh*kw*cin*cout);
+ * `tapOffset` is scratch for kh*kw*cin + FG_TAPS - 1 ints.
+ */
+#define FG_TAPS 9
+
+EXPORT(conv_relu_pool_filter_grad)
+void conv_relu_pool_filter_grad(const float *x, const float *dy, const int32_t *argmax, float *dw, double *total,
+                                int32_t *tapOffset, int n, int h, int w, int cin, int kh, int kw, int cout, int p) {
+  const int ph = (h - kh + 1) / p, pw = (w - kw + 1) / p;
+  const int taps = kh * kw * cin;
+  const int size = taps * cout;
+  zero_f64(total, (size_t)size);
+  /* Offset of each filter tap from a convolution pixel's x. Read from memory in the
+     hot loop: held in locals they outnumber the CPU's registers and run slower. */
+  for (int k = 0; k < taps; k++) tapOffset[k] = ((k / (kw * cin)) * w + (k / cin) % kw) * cin + k % cin;
+  /* A last chunk of fewer than FG_TAPS taps reads these; their sums are dropped. */
+  for (int k = taps; k < taps + FG_TAPS - 1; k++) tapOffset[k] = 0;
+  for (int b = 0; b < n; b++) {
+    const float *xImg = x + (size_t)b * h * w * cin;
+    for (int r = 0; r < ph; r++) {
+      const size_t rowOut = ((size_t)b * ph + r) * pw * cout;
+      int co = 0;
+      for (; co + 4 <= cout; co += 4) {
+        for (int k0 = 0; k0 < taps; k0 += FG_TAPS) {
+          const int nk = taps - k0 < FG_TAPS ? taps - k0 : FG_TAPS;
+          const int32_t *off = tapOffset + k0;
+          v128_t acc[FG_TAPS];
+#pragma clang loop unroll(full)
+          for (int q = 0; q < FG_TAPS; q++) acc[q] = wasm_f32x4_splat(0.f);
+          for (int c = 0; c < pw; c++) {
+            const size_t o = rowOut + (size_t)c * cout + co;
+            const v128_t am = wasm_v128_load(argmax + o);
+            const v128_t g = wasm_v128_load(dy + o);
+            const float *xo = xImg + ((size_t)r * p * w + (size_t)c * p) * cin;
+            for (int t = 0; t < p * p; t++) {
+              const v128_t gt = wasm_v128_and(g, wasm_i32x4_eq(am, wasm_i32x4_splat(t)));
+              const float *xp = xo + ((size_t)(t / p) * w + (size_t)(t % p)) * cin;
+#pragma clang loop unroll(full)
+              for (int q = 0; q < FG_TAPS; q++) {
+                acc[q] = wasm_f32x4_add(acc[q], wasm_f32x4_mul(wasm_v128_load32_splat(xp + off[q]), gt));
+              }
+            }
+          }
+#pragma clang loop unroll(full)
+          for (int q = 0; q < FG_TAPS; q++) {
+            if (q < nk) add_f32x4_to_f64(total + (size_t)(k0 + q) * cout + co, acc[q]);
+          }
+        }
+      }
+      for (; co < cout; co++) {
+        for (int c = 0; c < pw; c++) {
+          const int t = argmax[rowOut + (size_t)c * cout + co];
+          if (t < 0) continue;
+          const float g = dy[rowOut + (size_t)c * cout + co];
+          const float *xs = xImg + (((size_t)r * p + (size_t)(t / p)) * w + (size_t)c * p + (size_t)(t % p)) * cin;
+          for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+              for (int ci = 0; ci < cin; ci++)
+                total[(size_t)((i * kw + j) * cin + ci) * cout + co] += xs[((size_t)i * w + j) * cin + ci] * g;
+        }
+      }
+    }
+  }
+  store_f64_as_f32(dw, total, size);
+}
+
+/* Bias gradient of conv_relu_pool: dy summed over positions whose window had a positive maximum. */
+EXPORT(conv_relu_pool_bias_grad)
+void conv_relu_pool_bias_grad(const float *dy, const int32_t *argmax, float *db, float *blockSum, double *total,
+                              int rows, int cout) {
+  zero_f64(total, (size_t)cout);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
+    int c = 0;
+    for (; c + 4 <= cout; c += 4) {
+      v128_t a = wasm_f32x4_splat(0.f);
+      for (int r = r0; r < r1; r++) {
+        const size_t o = (size_t)r * cout + c;
+        a = wasm_f32x4_add(a, wasm_v128_and(wasm_v128_load(dy + o),
+                                            wasm_i32x4_ge(wasm_v128_load(argmax + o), wasm_i32x4_splat(0))));
+      }
+      wasm_v128_store(blockSum + c, a);
+    }
+    for (; c < cout; c++) {
+      float s = 0.f;
+      for (int r = r0; r < r1; r++) s += argmax[(size_t)r * cout + c] >= 0 ? dy[(size_t)r * cout + c] : 0.f;
+      blockSum[c] = s;
+    }
+    add_f32_to_f64(total, blockSum, cout);
+  }
+  store_f64_as_f32(db, total, cout);
+}
+
+/*
+ * out[r][c] = x[r][c] + bias[c] for x of shape [rows, cols]: a broadcast Add
+ * of a bias over the trailing axes, which tfjs's wasm Add runs through its
+ * general per-element broadcasting path.
+ */
+EXPORT(add_bias)
+void add_bias(const float *x, const float *bias, float *out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *o = out + (size_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(xr + c), wasm_v128_load(bias + c)));
+    for (; c < cols; c++) o[c] = xr[c] + bias[c];
+  }
+}

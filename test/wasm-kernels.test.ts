@@ -1,0 +1,528 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { selectBackend } from '../lib/backend';
+import { crossEntropyPerImage, localGradientEngine } from '../lib/gradients';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
+import { parseIdxImages, parseIdxLabels } from '../lib/idx';
+import { buildModel } from '../lib/model';
+import { Rng } from '../lib/rng';
+import { convReluPool, PROJECT_KERNELS, registerProjectKernels, seededDropout } from '../lib/wasm-kernels';
+
+/** Largest absolute difference relative to the largest reference magnitude. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, 'result sizes differ');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+function randomValues(size: number, seed: number, integers = false): Float32Array {
+  const rng = new Rng(seed);
+  // Small integers make max-pool windows with ties, where the first maximum must win.
+  return Float32Array.from({ length: size }, () => (integers ? rng.int(4) : rng.next() * 2 - 1));
+}
+
+type Result = { values: Float32Array | Int32Array | Uint8Array; shape: number[]; dtype: string };
+
+/** Runs `f` on a backend and reads its result back. Inputs are built inside f, so each backend gets its own. */
+async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Result> {
+  assert.ok(await tf.setBackend(backend), `backend ${backend} did not initialise`);
+  const t = tf.tidy(f);
+  const result = { values: t.dataSync().slice() as Result['values'], shape: t.shape, dtype: t.dtype };
+  t.dispose();
+  return result;
+}
+
+/** Asserts wasm (with the project's kernels) and cpu agree on f. */
+async function assertParity(label: string, f: () => tf.Tensor): Promise<void> {
+  const expected = await runOn('cpu', f);
+  const actual = await runOn('wasm', f);
+  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
+  assert.equal(actual.dtype, expected.dtype, `${label}: dtype`);
+  const err = relativeError(actual.values, expected.values);
+  assert.ok(err <= 1e-4, `${label}: relative error ${err} > 1e-4`);
+}
+
+before(async () => {
+  const info = await selectBackend();
+  assert.equal(info.name, 'wasm', `expected the wasm backend, got ${info.name}: ${info.reason}`);
+});
+
+describe('registration', () => {
+  test('every project kernel is the registered wasm kernel, and registering again changes nothing', () => {
+    const before = PROJECT_KERNELS.map((k) => tf.getKernel(k.kernelName, 'wasm'));
+    registerProjectKernels();
+    const after = PROJECT_KERNELS.map((k) => tf.getKernel(k.kernelName, 'wasm'));
+    assert.deepEqual(after, before);
+    for (const config of after) assert.ok(config?.setupFunc, `${config?.kernelName} is not the project's kernel`);
+  });
+
+  test('selectBackend is idempotent', async () => {
+    assert.strictEqual(selectBackend(), selectBackend());
+    assert.equal((await selectBackend()).name, 'wasm');
+  });
+});
+
+describe('Conv2DBackpropFilter', () => {
+  const cases: { x: [number, number, number, number]; f: [number, number]; cout: number; s: number | [number, number];
+    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; round?: 'floor' | 'round' | 'ceil' }[] = [
+    { x: [2, 8, 8, 1], f: [3, 3], cout: 8, s: 1, pad: 'valid' },
+    { x: [2, 7, 9, 3], f: [3, 3], cout: 5, s: 1, pad: 'same' },
+    { x: [3, 9, 8, 2], f: [3, 2], cout: 4, s: 2, pad: 'valid' },
+    { x: [2, 9, 9, 2], f: [3, 3], cout: 6, s: [2, 1], pad: 'same' },
+    { x: [1, 6, 7, 3], f: [2, 2], cout: 3, s: 2, pad: 1, round: 'floor' },
+    { x: [2, 10, 10, 1], f: [5, 5], cout: 32, s: 3, pad: 2, round: 'ceil' },
+    { x: [2, 7, 8, 2], f: [3, 3], cout: 5, s: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  ];
+  for (const [i, c] of cases.entries()) {
+    test(`x ${c.x} filter ${c.f}x${c.cout} strides ${c.s} pad ${JSON.stringify(c.pad)}`, async () => {
+      const filterShape: [number, number, number, number] = [c.f[0], c.f[1], c.x[3], c.cout];
+      await assertParity(`case ${i}`, () => {
+        const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), i), c.x);
+        const w = tf.tensor4d(randomValues(tf.util.sizeFromShape(filterShape), 100 + i), filterShape);
+        const y = tf.conv2d(x, w, c.s, c.pad, 'NHWC', 1, c.round);
+        const dy = tf.tensor(randomValues(y.size, 200 + i), y.shape);
+        return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
+          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape, ...(c.round ? { dimRoundingMode: c.round } : {}) }) as tf.Tensor;
+      });
+    });
+  }
+
+  test('the gradient of tf.conv2d with respect to its filter uses it', async () => {
+    await assertParity('conv2d filter gradient', () => {
+      const x = tf.tensor4d(randomValues(2 * 6 * 6 * 2, 7), [2, 6, 6, 2]);
+      const w = tf.tensor4d(randomValues(3 * 3 * 2 * 4, 8), [3, 3, 2, 4]);
+      return tf.grad((filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'))))(w);
+    });
+  });
+
+  test('NCHW throws naming the data format', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const x = tf.zeros([1, 1, 4, 4]);
+      const dy = tf.zeros([1, 2, 2, 2]);
+      assert.throws(
+        () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
+          { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 1, 2] }),
+        /supports dataFormat NHWC only, got NCHW/,
+      );
+    });
+  });
+});
+
+describe('MaxPoolGrad', () => {
+  const cases: { x: [number, number, number, number]; f: number | [number, number]; s: number | [number, number];
+    pad: 'valid' | 'same' | number; ties?: boolean }[] = [
+    { x: [2, 26, 26, 32], f: 2, s: 2, pad: 'valid' },
+    { x: [2, 7, 7, 5], f: 2, s: 2, pad: 'valid' },
+    { x: [1, 7, 9, 6], f: 2, s: 2, pad: 'same' },
+    { x: [1, 8, 7, 3], f: 3, s: 3, pad: 'valid' },
+    { x: [2, 8, 8, 4], f: 2, s: 2, pad: 'valid', ties: true },
+    { x: [1, 9, 7, 6], f: 3, s: 2, pad: 'same' },
+    { x: [2, 6, 6, 3], f: 3, s: 1, pad: 'same', ties: true },
+    { x: [1, 8, 9, 8], f: [2, 3], s: [1, 2], pad: 'valid' },
+    { x: [1, 7, 7, 4], f: 3, s: 2, pad: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    test(`x ${c.x} window ${c.f} strides ${c.s} pad ${c.pad}${c.ties ? ' with ties' : ''}`, async () => {
+      await assertParity(`case ${i}`, () => {
+        const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), 300 + i, c.ties), c.x);
+        return tf.grad((input: tf.Tensor) =>
+          tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, c.f, c.s, c.pad), tf.range(1, 1 + tf.maxPool(x, c.f, c.s, c.pad).size)
+            .reshape(tf.maxPool(x, c.f, c.s, c.pad).shape))))(x);
+      });
+    });
+  }
+});
+
+describe('Sum', () => {
+  const shape = [3, 4, 5, 6];
+  const cases: { axis: number | number[]; keepDims?: boolean; dtype?: 'int32'; what: string }[] = [
+    { axis: 0, what: 'leading axis' },
+    { axis: [0, 1], what: 'two leading axes' },
+    { axis: [2, 1, 0], what: 'three leading axes, unordered' },
+    { axis: [-4, -3], keepDims: true, what: 'negative leading axes with keepDims' },
+    { axis: [1, 2], what: 'inner axes (falls back to tfjs)' },
+    { axis: [0, 1, 2, 3], what: 'all axes (falls back)' },
+    { axis: [3], what: 'last axis (falls back)' },
+    { axis: [0, 1], dtype: 'int32', what: 'int32 (falls back)' },
+  ];
+  for (const c of cases) {
+    test(c.what, async () => {
+      await assertParity(c.what, () => {
+        const x = tf.tensor(randomValues(tf.util.sizeFromShape(shape), 400), shape);
+        return tf.sum(c.dtype ? tf.cast(tf.mul(x, 10), 'int32') : x, c.axis, c.keepDims);
+      });
+    });
+  }
+
+  test('many rows (the bias gradient of a conv layer)', async () => {
+    await assertParity('bias gradient', () => tf.sum(tf.tensor(randomValues(300 * 26 * 3, 401), [300, 26, 3, 1]).tile([1, 1, 1, 32]), [0, 1, 2]));
+  });
+});
+
+describe('BatchMatMul', () => {
+  const cases: { a: number[]; b: number[]; tA: boolean; tB: boolean }[] = [
+    { a: [7, 5], b: [5, 9], tA: false, tB: false },
+    { a: [5, 7], b: [5, 9], tA: true, tB: false },
+    { a: [64, 300], b: [64, 6], tA: true, tB: false },
+    { a: [40, 13], b: [40, 32], tA: true, tB: false },
+    { a: [7, 5], b: [9, 5], tA: false, tB: true },
+    { a: [6, 5], b: [300, 5], tA: false, tB: true },
+    { a: [5, 7], b: [9, 5], tA: true, tB: true },
+    { a: [3, 5, 7], b: [3, 5, 4], tA: true, tB: false },
+    { a: [2, 6, 5], b: [2, 8, 5], tA: false, tB: true },
+    { a: [2, 5, 6], b: [2, 8, 5], tA: true, tB: true },
+    { a: [1, 5, 6], b: [3, 5, 4], tA: true, tB: false },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const what = `${c.a} x ${c.b} transposeA=${c.tA} transposeB=${c.tB}${c.a[0] !== c.b[0] && c.a.length === 3 ? ' (broadcast: falls back)' : ''}`;
+    test(what, async () => {
+      await assertParity(what, () =>
+        tf.matMul(
+          tf.tensor(randomValues(tf.util.sizeFromShape(c.a), 500 + i), c.a),
+          tf.tensor(randomValues(tf.util.sizeFromShape(c.b), 600 + i), c.b),
+          c.tA, c.tB,
+        ));
+    });
+  }
+
+  test('leaves no temporaries behind', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.ones([64, 300]);
+    const b = tf.ones([64, 6]);
+    const backend = tf.backend();
+    const before = backend.numDataIds();
+    tf.matMul(a, b, true, false).dispose();
+    tf.matMul(b, b, false, true).dispose();
+    assert.equal(backend.numDataIds(), before);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('Identity and Cast', () => {
+  test('clone and same-dtype cast share data and survive disposal of either side', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2, 3]);
+    const before = tf.backend().numDataIds();
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    assert.equal(tf.backend().numDataIds(), before, 'an alias allocated new data');
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1.5, -2, 3]);
+    y.dispose();
+    assert.deepEqual(Array.from(z.dataSync()), [1.5, -2, 3]);
+    z.dispose();
+    assert.equal(tf.backend().numDataIds(), before - 1);
+  });
+
+  test('float32 -> int32 truncates (falls back to tfjs)', async () => {
+    await assertParity('int32', () => tf.cast(tf.tensor([1.7, -2.2, 0, 3]), 'int32'));
+  });
+
+  test('float32 and int32 -> bool is x != 0', async () => {
+    await assertParity('float32 bool', () => tf.cast(tf.tensor([1.7, -2.2, 0, 256, 0.5]), 'bool'));
+    await assertParity('int32 bool', () => tf.cast(tf.tensor([1, -2, 0, 256], undefined, 'int32'), 'bool'));
+  });
+
+  test('bool -> float32 (falls back to tfjs)', async () => {
+    await assertParity('bool float', () => tf.cast(tf.tensor([true, false, true]), 'float32'));
+  });
+
+  test('string identity falls back to tfjs', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.tensor(['a', 'b']);
+    const c = tf.clone(s);
+    assert.deepEqual(c.arraySync(), ['a', 'b']);
+    tf.dispose([s, c]);
+  });
+});
+
+describe('Add', () => {
+  const cases: { a: number[]; b: number[]; dtype?: 'int32'; what: string }[] = [
+    { a: [3, 5, 5, 32], b: [32], what: 'conv bias over channels' },
+    { a: [7, 6], b: [6], what: 'dense bias, 6 columns (SIMD tail)' },
+    { a: [3], b: [2, 4, 3], what: 'bias first' },
+    { a: [2, 3, 4], b: [1, 3, 4], what: 'bias with a leading 1' },
+    { a: [2, 3, 4], b: [3, 4], what: 'bias over two trailing axes' },
+    { a: [2, 3, 4], b: [2, 3, 4], what: 'same shapes (falls back to tfjs)' },
+    { a: [2, 3, 4], b: [2, 1, 4], what: 'middle broadcast (falls back)' },
+    { a: [2, 3], b: [1], what: 'scalar-like [1] (falls back)' },
+    { a: [4, 3], b: [3], dtype: 'int32', what: 'int32 (falls back)' },
+  ];
+  for (const [i, c] of cases.entries()) {
+    test(`${c.a} + ${c.b}: ${c.what}`, async () => {
+      await assertParity(c.what, () => {
+        const cast = (t: tf.Tensor) => (c.dtype ? tf.cast(tf.mul(t, 10), c.dtype) : t);
+        return tf.add(
+          cast(tf.tensor(randomValues(tf.util.sizeFromShape(c.a), 460 + i), c.a)),
+          cast(tf.tensor(randomValues(tf.util.sizeFromShape(c.b), 470 + i), c.b)),
+        );
+      });
+    });
+  }
+});
+
+describe('Slice', () => {
+  const shape = [5, 4, 3, 2];
+  const cases: { begin: number[]; size: number[]; dtype?: 'int32' | 'bool'; what: string }[] = [
+    { begin: [1, 0, 0, 0], size: [3, -1, -1, -1], what: 'images of a batch (contiguous)' },
+    { begin: [2, 1, 0, 0], size: [1, 2, 3, 2], what: 'rows of one image (contiguous)' },
+    { begin: [0, 0, 0, 0], size: [5, 4, 3, 2], what: 'everything' },
+    { begin: [1, 0, 0, 0], size: [2, 4, 3, 2], dtype: 'int32', what: 'int32' },
+    { begin: [1, 2, 1, 1], size: [1, 1, 1, 1], dtype: 'bool', what: 'one bool element' },
+    { begin: [0, 1, 0, 0], size: [3, 2, 3, 2], what: 'strided (falls back to tfjs)' },
+    { begin: [1, 1, 1, 0], size: [2, 2, 2, 2], what: 'a box (falls back)' },
+  ];
+  for (const c of cases) {
+    test(c.what, async () => {
+      await assertParity(c.what, () => {
+        const x = tf.tensor(randomValues(tf.util.sizeFromShape(shape), 450).map((v) => v * 10), shape);
+        return tf.slice(c.dtype ? tf.cast(x, c.dtype) : x, c.begin, c.size);
+      });
+    });
+  }
+
+  test('1-D labels of a batch', async () => {
+    await assertParity('labels', () => tf.slice(tf.tensor1d(randomValues(4096, 451)), [1024], [1024]));
+  });
+});
+
+describe('seeded dropout', () => {
+  const input = () => tf.tensor(randomValues(3 * 13 * 13 * 32 + 3, 700), [3 * 13 * 13 * 32 + 3]);
+
+  for (const rate of [0, 0.2, 0.5]) {
+    test(`rate ${rate}: wasm and cpu draw the same mask (odd size exercises the scalar tail)`, async () => {
+      const expected = await runOn('cpu', () => seededDropout(input(), rate, 12345));
+      const actual = await runOn('wasm', () => seededDropout(input(), rate, 12345));
+      assert.deepEqual(actual.values, expected.values);
+    });
+  }
+
+  test('drops about `rate` of the elements, scales the rest by 1/(1-rate), and masks vary with the seed', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([100000]);
+    const a = seededDropout(x, 0.2, 1).dataSync();
+    const b = seededDropout(x, 0.2, 2).dataSync();
+    const dropped = a.filter((v) => v === 0).length / a.length;
+    assert.ok(Math.abs(dropped - 0.2) < 0.005, `dropped ${dropped}, expected about 0.2`);
+    assert.ok(a.every((v) => v === 0 || v === Math.fround(1 / Math.fround(0.8))), 'kept elements are not scaled by 1/0.8');
+    const agree = a.filter((v, i) => (v === 0) === (b[i] === 0)).length / a.length;
+    assert.ok(agree < 0.75, `masks of seeds 1 and 2 agree on ${agree} of elements; independent masks agree on ~0.68`);
+    x.dispose();
+  });
+
+  test('the gradient is dy through the same mask', async () => {
+    const f = () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(seededDropout(x, 0.3, 99), tf.range(0, x.size))))(input());
+    const expected = await runOn('cpu', f);
+    const actual = await runOn('wasm', f);
+    assert.deepEqual(actual.values, expected.values);
+    const mask = await runOn('wasm', () => seededDropout(tf.onesLike(input()), 0.3, 99));
+    actual.values.forEach((g, i) => assert.equal(g === 0, mask.values[i] === 0 || i === 0, `element ${i}`));
+  });
+
+  test('bad arguments throw naming the value', async () => {
+    await tf.setBackend('wasm');
+    assert.throws(() => seededDropout(tf.ones([4]), 1, 1), /rate must be in \[0, 1\), got 1/);
+    assert.throws(() => seededDropout(tf.ones([4]), 0.5, 1.5), /seed must be an integer, got 1.5/);
+    assert.throws(() => seededDropout(tf.ones([4], 'int32'), 0.5, 1), /expects a float32 tensor, got int32/);
+  });
+});
+
+describe('convReluPool (fused conv + bias + relu + max pool)', () => {
+  const cases: { x: [number, number, number, number]; k: [number, number]; cout: number; pool: number }[] = [
+    { x: [3, 28, 28, 1], k: [3, 3], cout: 32, pool: 2 },
+    { x: [2, 9, 10, 3], k: [3, 3], cout: 12, pool: 2 },
+    { x: [2, 11, 8, 2], k: [2, 3], cout: 6, pool: 3 },
+    { x: [1, 6, 6, 1], k: [1, 1], cout: 3, pool: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
+    const args = () => ({
+      x: tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), 800 + i), c.x),
+      filter: tf.tensor4d(randomValues(tf.util.sizeFromShape(filterShape), 900 + i), filterShape),
+      // Shifted so that some windows are all negative and relu cuts them off.
+      bias: tf.tensor1d(randomValues(c.cout, 1000 + i).map((v) => v - 0.3)),
+    });
+    const what = `x ${c.x} filter ${filterShape} pool ${c.pool}`;
+
+    test(`${what}: forward matches conv2d + bias + relu + maxPool on cpu`, async () => {
+      await assertParity(what, () => {
+        const { x, filter, bias } = args();
+        return convReluPool(x, filter, bias, c.pool);
+      });
+    });
+
+    for (const wrt of ['x', 'filter', 'bias'] as const) {
+      test(`${what}: gradient with respect to ${wrt}`, async () => {
+        await assertParity(`${what} d/d${wrt}`, () => {
+          const a = args();
+          const f = (v: tf.Tensor) => {
+            const inputs: Record<typeof wrt, tf.Tensor> = { ...a };
+            inputs[wrt] = v;
+            const y = convReluPool(inputs.x as tf.Tensor4D, inputs.filter as tf.Tensor4D, inputs.bias as tf.Tensor1D, c.pool);
+            return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 1100 + i), y.shape)));
+          };
+          return tf.grad(f)(a[wrt]);
+        });
+      });
+    }
+  }
+
+  test('wrong shapes throw naming what was expected', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.zeros([1, 8, 8, 2]) as tf.Tensor4D;
+    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 1, 4]) as tf.Tensor4D, tf.zeros([4]) as tf.Tensor1D, 2), /x has 2 channels but the filter expects 1/);
+    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 2, 4]) as tf.Tensor4D, tf.zeros([5]) as tf.Tensor1D, 2), /bias must have shape \[4\], got \[5\]/);
+    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 2, 4]) as tf.Tensor4D, tf.zeros([4]) as tf.Tensor1D, 7), /smaller than the 7x7 pool/);
+  });
+
+  test('leaves no tensors behind, with or without a gradient', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.ones([2, 8, 8, 1]) as tf.Tensor4D;
+    const filter = tf.ones([3, 3, 1, 4]) as tf.Tensor4D;
+    const bias = tf.zeros([4]) as tf.Tensor1D;
+    const before = tf.memory().numTensors;
+    convReluPool(x, filter, bias, 2).dispose();
+    tf.grad((f: tf.Tensor) => tf.sum(convReluPool(x, f as tf.Tensor4D, bias, 2)))(filter).dispose();
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, filter, bias]);
+  });
+});
+
+/** 64 Fashion-MNIST test images when data/ has them, else seeded uniform noise. */
+function gradientBatch(): { x: Float32Array; y: Float32Array; source: string } {
+  const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
+  const n = 64;
+  try {
+    const images = parseIdxImages(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images');
+    const labels = parseIdxLabels(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels');
+    return {
+      x: Float32Array.from(images.pixels.subarray(0, n * 784), (p) => p / 255),
+      y: Float32Array.from(labels.labels.subarray(0, n)),
+      source: 'the first 64 Fashion-MNIST test images',
+    };
+  } catch {
+    const rng = new Rng(7);
+    return {
+      x: Float32Array.from({ length: n * 784 }, () => rng.next()),
+      y: Float32Array.from({ length: n }, () => rng.int(10)),
+      source: 'seeded random images (data/fashion-mnist not present)',
+    };
+  }
+}
+
+test('the whole model: wasm gradients match cpu for the same weights and batch', async (t) => {
+  const batch = gradientBatch();
+  t.diagnostic(`batch: ${batch.source}`);
+  const gradsOn = async (backend: 'cpu' | 'wasm') => {
+    await tf.setBackend(backend);
+    // Same seed: same initial weights and the same dropout masks on both backends.
+    const model = buildModel(DEFAULT_HYPERPARAMETERS);
+    const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [64, 28, 28, 1]);
+      const y = tf.tensor1d(batch.y);
+      return tf.variableGrads(() => tf.mean(crossEntropyPerImage(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
+    });
+    // Keyed by layer weight (conv/kernel, ...): variable names get suffixes when a second model is built.
+    const out = {
+      loss: value.dataSync()[0],
+      grads: Object.fromEntries(model.trainableWeights.map((w, i) => [w.originalName, grads[variables[i].name].dataSync().slice()])),
+    };
+    tf.dispose([value, ...Object.values(grads)]);
+    model.dispose();
+    return out;
+  };
+  const expected = await gradsOn('cpu');
+  const actual = await gradsOn('wasm');
+  assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss), `loss ${actual.loss} vs ${expected.loss}`);
+  assert.deepEqual(Object.keys(actual.grads).sort(), Object.keys(expected.grads).sort());
+  for (const name of Object.keys(expected.grads)) {
+    const err = relativeError(actual.grads[name], expected.grads[name]);
+    assert.ok(err <= 1e-4, `gradient of ${name}: relative error ${err} > 1e-4`);
+  }
+});
+
+// These two run last and in this order: the first measures the process's peak
+// memory, which the second then pushes past 2 GiB on purpose.
+test('one training step at batch 4096 stays under 3 GB of peak RSS on wasm', async (t) => {
+  await tf.setBackend('wasm');
+  const model = buildModel(DEFAULT_HYPERPARAMETERS);
+  const engine = localGradientEngine(model);
+  const rng = new Rng(11);
+  const x = tf.tensor4d(Float32Array.from({ length: 4096 * 784 }, () => rng.next()), [4096, 28, 28, 1]);
+  const y = tf.tensor1d(Float32Array.from({ length: 4096 }, () => rng.int(10)));
+  const { grads, lossSum } = await engine.gradients(x, y);
+  assert.ok(Number.isFinite(lossSum), `loss ${lossSum}`);
+  const peakMB = process.resourceUsage().maxRSS / 1024;
+  t.diagnostic(`peak RSS ${peakMB.toFixed(0)} MB`);
+  assert.ok(peakMB < 3000, `peak RSS ${peakMB.toFixed(0)} MB, expected < 3000 MB`);
+  tf.dispose([x, y, ...Object.values(grads)]);
+  model.dispose();
+});
+
+test('kernels give the same results on tensors placed above 2 GiB of wasm heap', async () => {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as BackendWasm;
+  // Offsets past 2^31 reach wasm as negative i32s; the C code must treat them as unsigned.
+  // The inputs are written into a 2.2 GB filler, past its 2^31st byte, and registered there.
+  const filler = tf.zeros([560_000_000]);
+  try {
+    let next = Math.max(backend.getMemoryOffset(filler.dataId), 2 ** 31) + 4096;
+    const placeHigh = (t: tf.Tensor): TensorInfo => {
+      const info = backend.makeOutput(t.shape, t.dtype, next);
+      (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.set(new Uint8Array(t.dataSync().buffer), next);
+      next += Math.ceil(t.size * 4 / 64) * 64;
+      return info;
+    };
+    const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: object, high: boolean): number[][] => {
+      const infos = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, high ? placeHigh(t) : t]));
+      const result = tf.getKernel(name, 'wasm')!.kernelFunc({ inputs: infos, backend, attrs } as never) as TensorInfo | TensorInfo[];
+      const outs = Array.isArray(result) ? result : [result];
+      const values = outs.map((o) => Array.from(backend.readSync(o.dataId) as Float32Array));
+      for (const o of outs) backend.disposeData(o.dataId);
+      // The high inputs point into the filler: forget them without freeing.
+      if (high) {
+        for (const info of Object.values(infos)) {
+          (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(backend.dataIdMap.get(info.dataId)!.id);
+          backend.dataIdMap.delete(info.dataId);
+        }
+      }
+      return values;
+    };
+    const x = tf.tensor4d(randomValues(2 * 10 * 10 * 2, 1200), [2, 10, 10, 2]);
+    const filter = tf.tensor4d(randomValues(3 * 3 * 2 * 8, 1201), [3, 3, 2, 8]);
+    const bias = tf.tensor1d(randomValues(8, 1202));
+    const [pooled, argmax] = tf.engine().runKernel('ProjectConvReluPool', { x, filter, bias }, { poolSize: 2 }) as tf.Tensor[];
+    const dy8 = tf.tensor4d(randomValues(2 * 8 * 8 * 8, 1203), [2, 8, 8, 8]);
+    const m = tf.tensor2d(randomValues(20 * 20, 1204), [20, 20]);
+    const cases: [string, Record<string, tf.Tensor>, object][] = [
+      ['ProjectConvReluPool', { x, filter, bias }, { poolSize: 2 }],
+      ['ProjectConvReluPoolFilterGrad', { x, dy: tf.onesLike(pooled), argmax }, { poolSize: 2, filterShape: [3, 3, 2, 8] }],
+      ['ProjectConvReluPoolBiasGrad', { dy: tf.onesLike(pooled), argmax }, {}],
+      ['Conv2DBackpropFilter', { x, dy: dy8 }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 2, 8] }],
+      ['MaxPoolGrad', { dy: tf.ones([2, 5, 5, 2]), input: x, output: tf.maxPool(x, 2, 2, 'valid') }, { filterSize: 2, strides: 2, pad: 'valid' }],
+      ['Sum', { x }, { axis: [0, 1], keepDims: false }],
+      ['Add', { a: x, b: tf.ones([2]) }, {}],
+      ['Slice', { x }, { begin: [1, 0, 0, 0], size: [1, 10, 10, 2] }],
+      ['BatchMatMul', { a: m, b: m }, { transposeA: true, transposeB: false }],
+      ['ProjectSeededDropout', { x }, { rate: 0.5, seed: 3 }],
+    ];
+    for (const [name, inputs, attrs] of cases) {
+      assert.deepEqual(run(name, inputs, attrs, true), run(name, inputs, attrs, false), `${name} differs above 2 GiB`);
+    }
+    assert.ok(next > 2 ** 31, 'inputs were not placed above 2 GiB');
+  } finally {
+    filler.dispose();
+  }
+});
