@@ -44,7 +44,7 @@ export function showFigure(figure: Figure, sink: HtmlSink = notebookSink()): voi
   plotlyInlined = true;
 }
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

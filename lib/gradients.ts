@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from './classes';
+import type { Evaluation } from './evaluation';
+import type { TensorSplit } from './tensors';
 
 /** What one batch contributes to an optimiser step. */
 export interface BatchGradients {
@@ -20,7 +22,12 @@ export interface BatchGradients {
 export interface GradientEngine {
   readonly description: string;
   gradients(x: tf.Tensor4D, labels: tf.Tensor1D): Promise<BatchGradients>;
-  dispose(): void;
+  /** `gradients()` of the rows `indices` of `data`; engines with workers gather them there. */
+  gradientsAt(data: TensorSplit, indices: Int32Array): Promise<BatchGradients>;
+  /** evaluate() of lib/evaluation.ts on the engine's own threads, where it has them. */
+  evaluate?(data: TensorSplit): Promise<Evaluation>;
+  /** Frees what the engine holds (worker threads, for one); safe to await either way. */
+  dispose(): void | Promise<void>;
 }
 
 const EPSILON = 1e-7;
@@ -45,8 +52,19 @@ export function countCorrect(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar
  */
 export function localGradientEngine(model: tf.LayersModel, microBatchSize = 1024): GradientEngine {
   const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  return {
+  const engine: GradientEngine = {
     description: `local, micro-batches of ${microBatchSize}`,
+    async gradientsAt(data, indices) {
+      const { x, y } = tf.tidy(() => {
+        const idx = tf.tensor1d(indices, 'int32');
+        return { x: tf.gather(data.x, idx), y: tf.gather(data.y, idx) };
+      });
+      try {
+        return await engine.gradients(x, y);
+      } finally {
+        tf.dispose([x, y]);
+      }
+    },
     async gradients(x, labels) {
       const n = x.shape[0];
       let lossSum = 0;
@@ -87,4 +105,5 @@ export function localGradientEngine(model: tf.LayersModel, microBatchSize = 1024
     },
     dispose() {},
   };
+  return engine;
 }

@@ -36,6 +36,11 @@ export class SeededDropout extends tf.layers.Layer {
     return seededDropout(x, this.rate, this.rng.seed());
   }
 
+  /** Restarts the mask stream from `seed`; the parallel engine draws one per chunk on the main thread. */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
   getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), rate: this.rate, seed: this.seed };
   }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendInfo } from './backend';
 import { CLASS_NAMES, NUM_CLASSES } from './classes';
-import { loadFashionMnist, type FashionMnist } from './data-files';
+import type { FashionMnist } from './data-files';
 import { argMaxRows, evaluate, predictProbabilities, type Evaluation } from './evaluation';
 import type { Hyperparameters } from './hyperparams';
 import { classificationReport, confusionMatrix, type ClassificationReport } from './metrics';

@@ -1,4 +1,4 @@
-import { tableHtml } from './display';
+import { escapeHtml, tableHtml } from './display';
 import type { BatchProgress, EpochLog, TrainOptions } from './training';
 
 /** Where live output goes: tslab's overwritable display, or any stand-in with `html`. */
@@ -22,11 +22,19 @@ function bar(fraction: number, width = 30): string {
  * a table and a bar for the epoch under way, so a long run shows its state at
  * a glance instead of a scroll of lines.
  */
-export function notebookProgress(epochs: number, display: LiveDisplay = newNotebookDisplay()): Required<Pick<TrainOptions, 'onEpochEnd' | 'onBatchEnd'>> {
+export function notebookProgress(
+  epochs: number,
+  display: LiveDisplay = newNotebookDisplay(),
+): Required<Pick<TrainOptions, 'onTrainBegin' | 'onEpochEnd' | 'onBatchEnd'>> {
   const done: EpochLog[] = [];
+  let engine = '';
   let current = '';
-  const render = () => display.html(tableHtml(HEADER, done.map(epochRow)) + `<pre>${current}</pre>`);
+  const render = () => display.html(`<p>Training with ${escapeHtml(engine)}</p>` + tableHtml(HEADER, done.map(epochRow)) + `<pre>${current}</pre>`);
   return {
+    onTrainBegin(description: string) {
+      engine = description;
+      render();
+    },
     onBatchEnd(p: BatchProgress) {
       current =
         `Epoch ${p.epoch}/${epochs} ${bar(p.batch / p.batches)} batch ${p.batch}/${p.batches}` +

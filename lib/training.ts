@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from './classes';
 import { evaluate, type Evaluation } from './evaluation';
-import { localGradientEngine, type GradientEngine } from './gradients';
+import type { GradientEngine } from './gradients';
+import { defaultGradientEngine } from './parallel-gradients';
 import type { Hyperparameters } from './hyperparams';
 import { Rng } from './rng';
 import type { TensorSplit } from './tensors';
@@ -39,8 +40,10 @@ export interface TrainOptions {
   onEpochEnd?: (log: EpochLog, epochs: number) => void;
   /** Called after every optimiser step. */
   onBatchEnd?: (progress: BatchProgress) => void;
-  /** How gradients are computed; defaults to the single-thread engine. */
+  /** How gradients are computed; defaults to the fastest for the backend (worker threads on wasm). */
   engine?: GradientEngine;
+  /** Called once before the first step with the engine's description; defaults to printing it. */
+  onTrainBegin?: (engineDescription: string) => void;
 }
 
 /** Thrown when the loss stops being a finite number; the model keeps its last good weights. */
@@ -78,7 +81,7 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<EpochLog[]> {
   const onEpochEnd = options.onEpochEnd ?? printEpoch;
-  const engine = options.engine ?? localGradientEngine(model);
+  const engine = options.engine ?? (await defaultGradientEngine(model, hp.seed));
   const optimizer = tf.train.adam(hp.learningRate);
   const shuffleRng = new Rng(hp.seed ^ 0x5eed5eed);
   const weights = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -87,6 +90,7 @@ export async function train(
   const history: EpochLog[] = [];
   let lastGood: tf.Tensor[] = [];
   try {
+    (options.onTrainBegin ?? ((d: string) => console.log(`training with ${d}`)))(engine.description);
     for (let epoch = 1; epoch <= hp.epochs; epoch++) {
       const started = performance.now();
       const order = shuffleRng.permutation(n);
@@ -94,12 +98,7 @@ export async function train(
       let correct = 0;
       for (let b = 0; b < batches; b++) {
         const indices = order.subarray(b * hp.batchSize, Math.min(n, (b + 1) * hp.batchSize));
-        const { x, y } = tf.tidy(() => {
-          const idx = tf.tensor1d(indices, 'int32');
-          return { x: tf.gather(data.train.x, idx), y: tf.gather(data.train.y, idx) };
-        });
-        const step = await engine.gradients(x, y);
-        tf.dispose([x, y]);
+        const step = await engine.gradientsAt(data.train, indices);
         const batchLoss = step.lossSum / indices.length;
         if (!(batchLoss <= DIVERGED_LOSS)) {
           tf.dispose(Object.values(step.grads));
@@ -126,7 +125,7 @@ export async function train(
           accuracy: step.correct / indices.length,
         });
       }
-      const val: Evaluation = await evaluate(model, data.validation);
+      const val: Evaluation = await (engine.evaluate?.(data.validation) ?? evaluate(model, data.validation));
       if (!(val.loss <= DIVERGED_LOSS)) {
         restore(weights, lastGood);
         throw new TrainingDivergedError(
@@ -151,7 +150,7 @@ export async function train(
   } finally {
     tf.dispose(lastGood);
     optimizer.dispose();
-    if (!options.engine) engine.dispose();
+    if (!options.engine) await engine.dispose();
   }
 }
 

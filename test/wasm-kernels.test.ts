@@ -11,7 +11,7 @@ import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
 import { parseIdxImages, parseIdxLabels } from '../lib/idx';
 import { buildModel } from '../lib/model';
 import { Rng } from '../lib/rng';
-import { convReluPool, PROJECT_KERNELS, registerProjectKernels, seededDropout } from '../lib/wasm-kernels';
+import { PROJECT_KERNELS, registerProjectKernels, seededDropout } from '../lib/wasm-kernels/index';
 
 /** Largest absolute difference relative to the largest reference magnitude. */
 function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -338,67 +338,6 @@ describe('seeded dropout', () => {
   });
 });
 
-describe('convReluPool (fused conv + bias + relu + max pool)', () => {
-  const cases: { x: [number, number, number, number]; k: [number, number]; cout: number; pool: number }[] = [
-    { x: [3, 28, 28, 1], k: [3, 3], cout: 32, pool: 2 },
-    { x: [2, 9, 10, 3], k: [3, 3], cout: 12, pool: 2 },
-    { x: [2, 11, 8, 2], k: [2, 3], cout: 6, pool: 3 },
-    { x: [1, 6, 6, 1], k: [1, 1], cout: 3, pool: 1 },
-  ];
-  for (const [i, c] of cases.entries()) {
-    const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
-    const args = () => ({
-      x: tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), 800 + i), c.x),
-      filter: tf.tensor4d(randomValues(tf.util.sizeFromShape(filterShape), 900 + i), filterShape),
-      // Shifted so that some windows are all negative and relu cuts them off.
-      bias: tf.tensor1d(randomValues(c.cout, 1000 + i).map((v) => v - 0.3)),
-    });
-    const what = `x ${c.x} filter ${filterShape} pool ${c.pool}`;
-
-    test(`${what}: forward matches conv2d + bias + relu + maxPool on cpu`, async () => {
-      await assertParity(what, () => {
-        const { x, filter, bias } = args();
-        return convReluPool(x, filter, bias, c.pool);
-      });
-    });
-
-    for (const wrt of ['x', 'filter', 'bias'] as const) {
-      test(`${what}: gradient with respect to ${wrt}`, async () => {
-        await assertParity(`${what} d/d${wrt}`, () => {
-          const a = args();
-          const f = (v: tf.Tensor) => {
-            const inputs: Record<typeof wrt, tf.Tensor> = { ...a };
-            inputs[wrt] = v;
-            const y = convReluPool(inputs.x as tf.Tensor4D, inputs.filter as tf.Tensor4D, inputs.bias as tf.Tensor1D, c.pool);
-            return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 1100 + i), y.shape)));
-          };
-          return tf.grad(f)(a[wrt]);
-        });
-      });
-    }
-  }
-
-  test('wrong shapes throw naming what was expected', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.zeros([1, 8, 8, 2]) as tf.Tensor4D;
-    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 1, 4]) as tf.Tensor4D, tf.zeros([4]) as tf.Tensor1D, 2), /x has 2 channels but the filter expects 1/);
-    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 2, 4]) as tf.Tensor4D, tf.zeros([5]) as tf.Tensor1D, 2), /bias must have shape \[4\], got \[5\]/);
-    assert.throws(() => convReluPool(x, tf.zeros([3, 3, 2, 4]) as tf.Tensor4D, tf.zeros([4]) as tf.Tensor1D, 7), /smaller than the 7x7 pool/);
-  });
-
-  test('leaves no tensors behind, with or without a gradient', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.ones([2, 8, 8, 1]) as tf.Tensor4D;
-    const filter = tf.ones([3, 3, 1, 4]) as tf.Tensor4D;
-    const bias = tf.zeros([4]) as tf.Tensor1D;
-    const before = tf.memory().numTensors;
-    convReluPool(x, filter, bias, 2).dispose();
-    tf.grad((f: tf.Tensor) => tf.sum(convReluPool(x, f as tf.Tensor4D, bias, 2)))(filter).dispose();
-    assert.equal(tf.memory().numTensors, before);
-    tf.dispose([x, filter, bias]);
-  });
-});
-
 /** 64 Fashion-MNIST test images when data/ has them, else seeded uniform noise. */
 function gradientBatch(): { x: Float32Array; y: Float32Array; source: string } {
   const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
@@ -501,15 +440,9 @@ test('kernels give the same results on tensors placed above 2 GiB of wasm heap',
       return values;
     };
     const x = tf.tensor4d(randomValues(2 * 10 * 10 * 2, 1200), [2, 10, 10, 2]);
-    const filter = tf.tensor4d(randomValues(3 * 3 * 2 * 8, 1201), [3, 3, 2, 8]);
-    const bias = tf.tensor1d(randomValues(8, 1202));
-    const [pooled, argmax] = tf.engine().runKernel('ProjectConvReluPool', { x, filter, bias }, { poolSize: 2 }) as tf.Tensor[];
     const dy8 = tf.tensor4d(randomValues(2 * 8 * 8 * 8, 1203), [2, 8, 8, 8]);
     const m = tf.tensor2d(randomValues(20 * 20, 1204), [20, 20]);
     const cases: [string, Record<string, tf.Tensor>, object][] = [
-      ['ProjectConvReluPool', { x, filter, bias }, { poolSize: 2 }],
-      ['ProjectConvReluPoolFilterGrad', { x, dy: tf.onesLike(pooled), argmax }, { poolSize: 2, filterShape: [3, 3, 2, 8] }],
-      ['ProjectConvReluPoolBiasGrad', { dy: tf.onesLike(pooled), argmax }, {}],
       ['Conv2DBackpropFilter', { x, dy: dy8 }, { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 2, 8] }],
       ['MaxPoolGrad', { dy: tf.ones([2, 5, 5, 2]), input: x, output: tf.maxPool(x, 2, 2, 'valid') }, { filterSize: 2, strides: 2, pad: 'valid' }],
       ['Sum', { x }, { axis: [0, 1], keepDims: false }],

@@ -7,10 +7,9 @@
  * backend's own memory so it works on tensors in place (native.ts). Each
  * replacement hands the cases it does not cover to tfjs's kernel.
  *
- * Two ops are new rather than replacements, because kernels alone cannot
- * avoid the work: seededDropout (masks hashed in wasm, not drawn in JS) and
- * convReluPool (conv + bias + relu + max pool without the full-size
- * activation). A model uses them by calling them.
+ * One op is new rather than a replacement, because kernels alone cannot
+ * avoid the work: seededDropout (masks hashed in wasm, not drawn in JS),
+ * which the model's dropout layer calls.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
@@ -18,7 +17,6 @@ import { castKernel, identityKernel } from './identity-cast';
 import { addKernel } from './add';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
-import { convReluPoolGradConfig, convReluPoolKernels } from './conv-relu-pool';
 import { seededDropoutCpuConfig, seededDropoutGradConfig, seededDropoutKernel } from './dropout';
 import { maxPoolGradKernel } from './max-pool-grad';
 import type { ProjectKernel } from './project-kernel';
@@ -36,7 +34,6 @@ export const PROJECT_KERNELS: readonly ProjectKernel[] = [
   castKernel,
   sliceKernel,
   seededDropoutKernel,
-  ...convReluPoolKernels,
 ];
 
 const installed = new Map<string, KernelConfig>();
@@ -59,10 +56,7 @@ export function registerProjectKernels(): void {
   }
   // The dropout op also runs on cpu (same masks) and needs its gradient; both are new names, registered once.
   if (tf.getKernel(seededDropoutCpuConfig.kernelName, 'cpu') === undefined) tf.registerKernel(seededDropoutCpuConfig);
-  for (const grad of [seededDropoutGradConfig, convReluPoolGradConfig]) {
-    if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);
-  }
+  if (!tf.getGradient(seededDropoutGradConfig.kernelName)) tf.registerGradient(seededDropoutGradConfig);
 }
 
-export { convReluPool } from './conv-relu-pool';
 export { seededDropout } from './dropout';

@@ -24,15 +24,6 @@ export interface NativeKernels {
   ): void;
   add_bias(x: number, bias: number, out: number, rows: number, cols: number): void;
   matmul_tn(a: number, b: number, out: number, batch: number, k: number, m: number, n: number): void;
-  conv_relu_pool(
-    x: number, filter: number, bias: number, out: number, argmax: number,
-    n: number, h: number, w: number, cin: number, kh: number, kw: number, cout: number, p: number,
-  ): void;
-  conv_relu_pool_filter_grad(
-    x: number, dy: number, argmax: number, dw: number, total: number, tapOffset: number,
-    n: number, h: number, w: number, cin: number, kh: number, kw: number, cout: number, p: number,
-  ): void;
-  conv_relu_pool_bias_grad(dy: number, argmax: number, db: number, blockSum: number, total: number, rows: number, cout: number): void;
   seeded_dropout(x: number, out: number, size: number, seed: number, threshold: number, scale: number): void;
 }
 

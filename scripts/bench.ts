@@ -1,0 +1,143 @@
+/**
+ * Training and evaluation speed of the original model, against PyTorch on the same machine.
+ * npm run bench -- [--workers N] [--batch-size N] [--steps N] [--json]
+ *
+ * --workers 0 trains and evaluates on the main thread (localGradientEngine, evaluate()); the default
+ * is one worker per core (parallelGradientEngine: gradientsAt() and evaluate()).
+ * Times --steps optimiser steps after one warm-up step, then one evaluation of the 12,000
+ * validation images; epochSeconds extrapolates the steps to 48,000 training images and adds it.
+ * Ends with one JSON line; pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than
+ * PyTorch) come from scripts/torch_reference.py when /usr/bin/python3 has torch.
+ */
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend';
+import { PIXELS } from '../lib/classes';
+import { loadFashionMnist, type FashionMnist, type Split } from '../lib/data-files';
+import { evaluate } from '../lib/evaluation';
+import { localGradientEngine, type GradientEngine } from '../lib/gradients';
+import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/hyperparams';
+import { buildModel } from '../lib/model';
+import { parallelGradientEngine } from '../lib/parallel-gradients';
+import { disposeData, prepareData } from '../lib/pipeline';
+import { Rng } from '../lib/rng';
+import type { TensorSplit } from '../lib/tensors';
+
+const TRAIN_IMAGES = 48_000;
+const VALIDATION_IMAGES = 12_000;
+const PYTHON = '/usr/bin/python3';
+
+function count(flag: string, raw: string | undefined, fallback: number, min: number, max = Infinity): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`--${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Fashion-MNIST from data/fashion-mnist when it is there (never downloads), else random pixels of its shape. */
+async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; source: string }> {
+  try {
+    return { raw: await loadFashionMnist({ download: false }), source: 'fashion-mnist' };
+  } catch (e) {
+    log(`timing on random pixels: ${(e as Error).message.split('\n')[0]}`);
+    const rng = new Rng(1);
+    const random = (n: number): Split => ({
+      images: Uint8Array.from({ length: n * PIXELS }, () => rng.int(256)),
+      labels: Uint8Array.from({ length: n }, () => rng.int(10)),
+      count: n,
+    });
+    return { raw: { train: random(TRAIN_IMAGES + VALIDATION_IMAGES), test: random(1) }, source: 'random pixels' };
+  }
+}
+
+/** PyTorch's numbers for the same work, or null when torch is not installed. */
+function pytorchReference(batchSize: number, steps: number): { epochSeconds: number } | null {
+  if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) return null;
+  const script = path.join(__dirname, 'torch_reference.py');
+  const args = [script, '--batch-size', `${batchSize}`, '--steps', `${steps}`, '--threads', `${os.availableParallelism()}`];
+  const run = spawnSync(PYTHON, args, { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`${script} failed (exit ${run.status}): ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      workers: { type: 'string' },
+      'batch-size': { type: 'string' },
+      steps: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const workers = count('workers', values.workers, os.availableParallelism(), 0);
+  const batchSize = count('batch-size', values['batch-size'], DEFAULT_HYPERPARAMETERS.batchSize, 1, TRAIN_IMAGES);
+  const hp = resolveHyperparameters({ batchSize });
+  const steps = count('steps', values.steps, 3, 1);
+  // With --json, stdout carries only the result line.
+  const log = values.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+
+  const backend = await selectBackend();
+  const { raw, source } = await loadData(log);
+  const data = prepareData(raw, hp);
+  const model = buildModel(hp);
+  const parallel = workers > 0 ? await parallelGradientEngine(model, { seed: hp.seed, workers }) : null;
+  const engine: GradientEngine = parallel ?? localGradientEngine(model);
+  const evaluateOn = (split: TensorSplit) => engine.evaluate?.(split) ?? evaluate(model, split);
+  log(`backend ${backend.name}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
+
+  const optimizer = tf.train.adam(hp.learningRate);
+  const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
+  const trainStep = async (s: number) => {
+    const { grads } = await engine.gradientsAt(data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize));
+    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    tf.dispose(Object.values(grads));
+  };
+  await trainStep(0);
+  let started = performance.now();
+  for (let s = 1; s <= steps; s++) await trainStep(s % Math.floor(order.length / hp.batchSize));
+  const trainImagesPerSec = (steps * hp.batchSize * 1000) / (performance.now() - started);
+
+  // The training steps already ran every kernel of the forward pass, so no warm-up is needed.
+  started = performance.now();
+  await evaluateOn(data.validation);
+  const evalImagesPerSec = (data.validation.x.shape[0] * 1000) / (performance.now() - started);
+  await engine.dispose();
+  const epochSeconds = TRAIN_IMAGES / trainImagesPerSec + VALIDATION_IMAGES / evalImagesPerSec;
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  log(`train ${trainImagesPerSec.toFixed(0)} images/s, eval ${evalImagesPerSec.toFixed(0)} images/s, epoch ~${epochSeconds.toFixed(1)} s`);
+
+  const torch = pytorchReference(hp.batchSize, steps);
+  if (torch) log(`PyTorch epoch ~${torch.epochSeconds.toFixed(1)} s`);
+  console.log(
+    JSON.stringify({
+      backend: backend.name,
+      workers,
+      batchSize: hp.batchSize,
+      steps,
+      data: source,
+      trainImagesPerSec: Math.round(trainImagesPerSec),
+      evalImagesPerSec: Math.round(evalImagesPerSec),
+      epochSeconds: round(epochSeconds),
+      peakRssMB: Math.round(peakRssMB),
+      ...(torch && {
+        pytorchEpochSeconds: round(torch.epochSeconds),
+        epochSecondsOverPytorch: round(epochSeconds / torch.epochSeconds),
+      }),
+    }),
+  );
+  optimizer.dispose();
+  model.dispose();
+  disposeData(data);
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+main().catch((e: Error) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend';
+import { evaluate } from '../lib/evaluation';
+import { localGradientEngine, type BatchGradients, type GradientEngine } from '../lib/gradients';
+import { buildModel } from '../lib/model';
+import { parallelGradientEngine } from '../lib/parallel-gradients';
+import type { TensorSplit } from '../lib/tensors';
+
+// Small enough to be quick; 96 images in chunks of 40 gives the workers 2 and 1 chunks, the last one short.
+const N = 96;
+const CHUNK = 40;
+
+function batch(seed: number): TensorSplit {
+  return {
+    x: tf.randomUniform([N, 28, 28, 1], 0, 1, 'float32', seed) as tf.Tensor4D,
+    y: tf.tensor1d(Int32Array.from({ length: N }, (_, i) => (i * 7 + seed) % 10), 'int32'),
+  };
+}
+
+function small(dropout: number): tf.Sequential {
+  return buildModel({ filters: 8, denseUnits: 16, dropout, seed: 7 });
+}
+
+async function values(g: BatchGradients): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(g.grads)) out[name] = (await t.data()) as Float32Array;
+  tf.dispose(Object.values(g.grads));
+  return out;
+}
+
+async function run(engine: GradientEngine, data: TensorSplit) {
+  const g = await engine.gradients(data.x, data.y);
+  return { lossSum: g.lossSum, correct: g.correct, grads: await values(g) };
+}
+
+const liveThreads = () => fs.readdirSync('/proc/self/task').length;
+
+describe('parallelGradientEngine', () => {
+  let data: TensorSplit;
+  before(async () => {
+    await selectBackend();
+    data = batch(3);
+  });
+  after(() => tf.dispose([data.x, data.y]));
+
+  test('gives the local engine gradients of the batch mean loss', async () => {
+    const model = small(0);
+    const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
+    try {
+      const local = await run(localGradientEngine(model), data);
+      const parallel = await run(engine, data);
+      assert.deepEqual(Object.keys(parallel.grads), Object.keys(local.grads));
+      assert.equal(parallel.correct, local.correct);
+      assert.ok(Math.abs(parallel.lossSum - local.lossSum) <= 1e-5 * local.lossSum, `lossSum ${parallel.lossSum} vs ${local.lossSum}`);
+      for (const [name, expected] of Object.entries(local.grads)) {
+        const actual = parallel.grads[name];
+        // Relative to the tensor's largest entry: the chunks sum in a different order.
+        const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        assert.ok(scale > 0, `${name} has a zero gradient, the comparison would prove nothing`);
+        const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - actual[i])), 0);
+        assert.ok(worst <= 1e-5 * scale, `${name}: max difference ${worst} exceeds 1e-5 of ${scale}`);
+      }
+    } finally {
+      await engine.dispose();
+      model.dispose();
+    }
+  });
+
+  test('is deterministic for a seed, whatever the worker count or evaluations between steps', async () => {
+    const model = small(0.5);
+    const [two, one, otherSeed] = await Promise.all([
+      parallelGradientEngine(model, { seed: 5, workers: 2, chunkSize: CHUNK }),
+      parallelGradientEngine(model, { seed: 5, workers: 1, chunkSize: CHUNK }),
+      parallelGradientEngine(model, { seed: 6, workers: 1, chunkSize: CHUNK }),
+    ]);
+    try {
+      const twoWorkers = [await run(two, data), await run(two, data)];
+      const oneWorker = [await run(one, data)];
+      await one.evaluate(data);
+      oneWorker.push(await run(one, data));
+      assert.deepEqual(oneWorker, twoWorkers);
+      // The weights did not change between the two steps, so only new dropout masks can tell them apart.
+      assert.notDeepEqual(twoWorkers[1].grads, twoWorkers[0].grads);
+      assert.notDeepEqual((await run(otherSeed, data)).grads, twoWorkers[0].grads);
+    } finally {
+      await Promise.all([two, one, otherSeed].map((e) => e.dispose()));
+      model.dispose();
+    }
+  });
+
+  test('gradientsAt(data, indices) equals gradients() of the gathered rows', async () => {
+    const model = small(0.5);
+    const indices = Int32Array.from({ length: 50 }, (_, i) => (i * 37) % N);
+    const gathered = tf.tidy(() => ({ x: tf.gather(data.x, indices), y: tf.gather(data.y, indices) }));
+    const [byIndex, byTensor] = await Promise.all([
+      parallelGradientEngine(model, { seed: 9, workers: 2, chunkSize: CHUNK }),
+      parallelGradientEngine(model, { seed: 9, workers: 2, chunkSize: CHUNK }),
+    ]);
+    try {
+      for (let step = 0; step < 2; step++) {
+        const g = await byIndex.gradientsAt(data, indices);
+        const expected = await run(byTensor, gathered);
+        assert.deepEqual({ lossSum: g.lossSum, correct: g.correct, grads: await values(g) }, expected);
+      }
+      await assert.rejects(byIndex.gradientsAt(data, Int32Array.of(0, N)), /indices\[1\] is 96; expected a row of data, 0 to 95/);
+    } finally {
+      tf.dispose([gathered.x, gathered.y]);
+      await Promise.all([byIndex.dispose(), byTensor.dispose()]);
+      model.dispose();
+    }
+  });
+
+  test('evaluates like lib/evaluation.ts', async () => {
+    const model = small(0.5);
+    const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
+    try {
+      const expected = await evaluate(model, data);
+      const actual = await engine.evaluate(data);
+      assert.equal(actual.accuracy, expected.accuracy);
+      assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-6 * expected.loss, `loss ${actual.loss} vs ${expected.loss}`);
+    } finally {
+      await engine.dispose();
+      model.dispose();
+    }
+  });
+
+  test('reports an error inside a worker as an Error, and keeps working', async () => {
+    const model = small(0);
+    const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
+    const wrong = tf.zeros([N, 14, 14, 1]) as tf.Tensor4D;
+    try {
+      await assert.rejects(engine.gradients(wrong, data.y), (e: unknown) => {
+        assert.ok(e instanceof Error);
+        assert.match(e.message, /^gradient worker \d failed: Input 0 is incompatible with layer/);
+        return true;
+      });
+      const ok = await run(engine, data);
+      assert.ok(Number.isFinite(ok.lossSum));
+    } finally {
+      wrong.dispose();
+      await engine.dispose();
+      model.dispose();
+    }
+  });
+
+  test('dispose() ends the worker threads and later calls fail clearly', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
+    const model = small(0);
+    const before = liveThreads();
+    const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
+    assert.equal(liveThreads(), before + 2);
+    await engine.dispose();
+    assert.equal(liveThreads(), before);
+    await assert.rejects(engine.gradients(data.x, data.y), /disposed/);
+    model.dispose();
+  });
+});
