@@ -12,45 +12,57 @@ export interface BackendInfo {
 
 let selected: Promise<BackendInfo> | null = null;
 
+const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
 /**
  * Picks the fastest backend that loads here: tfjs-node when it is installed
  * (it is optional: its install script needs a download that fails), else the
  * wasm backend with the project's kernels, else the pure-JS cpu backend.
+ * `TFJS_BACKEND=cpu` (or wasm, tensorflow) in the environment forces one, to
+ * compare backends or to rule out a kernel; worker threads inherit it.
  * Idempotent, so every entry point can call it.
  */
-export function selectBackend(): Promise<BackendInfo> {
-  selected ??= pick();
+export function selectBackend(env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
+  selected ??= pick(env.TFJS_BACKEND);
   return selected;
 }
 
-async function pick(): Promise<BackendInfo> {
-  const nodeProblem = tryTfjsNode();
-  if (nodeProblem === null && tf.findBackendFactory('tensorflow') && (await tf.setBackend('tensorflow'))) {
-    return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed and loads' };
-  }
-  try {
-    require('@tensorflow/tfjs-backend-wasm');
-    // After the package registered its kernels (ours replace some), before setBackend runs their setup.
-    registerProjectKernels();
-    if (await tf.setBackend('wasm')) {
-      return { name: 'wasm', reason: `WebAssembly backend with the project's training kernels (${nodeProblem})` };
+async function pick(forced: string | undefined): Promise<BackendInfo> {
+  if (forced !== undefined && forced !== '') {
+    if (!(BACKENDS as readonly string[]).includes(forced)) {
+      throw new Error(`TFJS_BACKEND is ${JSON.stringify(forced)}; expected one of ${BACKENDS.join(', ')} (or unset to pick the fastest)`);
     }
-  } catch (e) {
-    await tf.setBackend('cpu');
-    return { name: 'cpu', reason: `wasm backend failed to load: ${(e as Error).message}; training will be slow` };
+    const name = forced as BackendName;
+    const problem = await load(name);
+    if (problem !== null) throw new Error(`TFJS_BACKEND=${name}, but that backend does not load: ${problem}`);
+    return { name, reason: 'forced by TFJS_BACKEND' };
   }
-  await tf.setBackend('cpu');
-  return { name: 'cpu', reason: 'wasm backend did not initialise; training will be slow' };
+  const nodeProblem = await load('tensorflow');
+  if (nodeProblem === null) return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed and loads' };
+  const wasmProblem = await load('wasm');
+  if (wasmProblem === null) {
+    return { name: 'wasm', reason: `WebAssembly with the project's training kernels; ${nodeProblem}` };
+  }
+  await load('cpu');
+  return { name: 'cpu', reason: `the wasm backend failed to load (${wasmProblem}); training will be very slow` };
 }
 
-/** Returns null when tfjs-node loaded, else why not. */
-function tryTfjsNode(): string | null {
+/** Makes `name` the active backend; null when it worked, else why not. */
+async function load(name: BackendName): Promise<string | null> {
   try {
-    // Optional by design: resolved at run time, never a dependency.
-    require('@tensorflow/tfjs-node');
-    // danfojs-node's override maps this name to plain tfjs, which registers no 'tensorflow' backend.
-    return tf.findBackendFactory('tensorflow') ? null : '@tensorflow/tfjs-node resolves to plain tfjs (npm override)';
+    if (name === 'tensorflow') {
+      // Optional by design: resolved at run time, never a dependency.
+      require('@tensorflow/tfjs-node');
+      // danfojs-node's npm override maps this name to plain tfjs, which registers no 'tensorflow' backend.
+      if (!tf.findBackendFactory('tensorflow')) return 'tfjs-node is not installed (its install needs a download that fails here)';
+    }
+    if (name === 'wasm') {
+      require('@tensorflow/tfjs-backend-wasm');
+      // After the package registered its kernels (ours replace some), before setBackend runs their setup.
+      registerProjectKernels();
+    }
+    return (await tf.setBackend(name)) ? null : `tf.setBackend('${name}') failed`;
   } catch (e) {
-    return `@tensorflow/tfjs-node not available: ${(e as Error).message.split('\n')[0]}`;
+    return (e as Error).message.split('\n')[0];
   }
 }
