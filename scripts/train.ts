@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   // Before any tensor exists, so the data is created on the backend that trains on it.
   await selectBackend();
   const data = prepareData(await loadFashionMnist(), hp);
-  const run = await runExperiment(hp, data, { onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)) });
+  const run = await runExperiment(hp, data, {
+    onTrainBegin: (engine) => log(`training with ${engine}`),
+    onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
+  });
   log(`backend: ${run.backend.name} (${run.backend.reason})`);
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);
   log(formatClassificationReport(run.test.report));
