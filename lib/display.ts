@@ -75,7 +75,6 @@ export function frameHtml(df: dfd.DataFrame, rows = 5, edgeColumns = 8): string 
   return tableHtml(['', ...keep], body, `${df.shape[0]} rows × ${df.shape[1]} columns`);
 }
 
-
 /** The classification report as a table: one row per class, then accuracy and the averages. */
 export function reportHtml(report: ClassificationReport, digits = 4): string {
   const f = (v: number) => v.toFixed(digits);

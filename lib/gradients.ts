@@ -32,6 +32,15 @@ export interface GradientEngine {
 
 const EPSILON = 1e-7;
 
+/**
+ * The tf.Variables behind a model's trainable weights, for tf.variableGrads
+ * and for saving and restoring weights in place. tfjs keeps them in the
+ * LayerVariable's `val`, which its public types do not expose.
+ */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+}
+
 /** Keras' sparse categorical cross-entropy on probabilities, per image. */
 export function crossEntropyPerImage(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
@@ -51,7 +60,7 @@ export function countCorrect(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar
  * a 4096-image batch needs without changing the update.
  */
 export function localGradientEngine(model: tf.LayersModel, microBatchSize = 1024): GradientEngine {
-  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const variables = trainableVariables(model);
   const engine: GradientEngine = {
     description: `local, micro-batches of ${microBatchSize}`,
     async gradientsAt(data, indices) {

@@ -11,8 +11,3 @@ export function keepLatest<T>(name: string, value: T, dispose: (value: T) => voi
   return value;
 }
 
-/** Disposes everything held, e.g. before a kernel-wide memory check. */
-export function disposeAllKept(): void {
-  for (const dispose of latest.values()) dispose();
-  latest.clear();
-}

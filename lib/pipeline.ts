@@ -65,5 +65,3 @@ export async function runExperiment(hp: Hyperparameters, data: PreparedData, opt
     throw e;
   }
 }
-
-

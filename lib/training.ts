@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from './classes';
 import { evaluate, type Evaluation } from './evaluation';
-import type { GradientEngine } from './gradients';
+import { trainableVariables, type GradientEngine } from './gradients';
 import { defaultGradientEngine } from './parallel-gradients';
 import type { Hyperparameters } from './hyperparams';
 import { Rng } from './rng';
@@ -84,7 +84,7 @@ export async function train(
   const engine = options.engine ?? (await defaultGradientEngine(model, hp.seed));
   const optimizer = tf.train.adam(hp.learningRate);
   const shuffleRng = new Rng(hp.seed ^ 0x5eed5eed);
-  const weights = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const weights = trainableVariables(model);
   const n = data.train.x.shape[0];
   const batches = Math.ceil(n / hp.batchSize);
   const history: EpochLog[] = [];
@@ -103,13 +103,7 @@ export async function train(
         if (!(batchLoss <= DIVERGED_LOSS)) {
           tf.dispose(Object.values(step.grads));
           restore(weights, lastGood);
-          throw new TrainingDivergedError(
-            `training diverged at epoch ${epoch}, batch ${b + 1}/${batches}: the loss is ${batchLoss} ` +
-              `(guessing gives ${CHANCE_LOSS.toFixed(2)}; training stops above ${DIVERGED_LOSS.toFixed(2)} or at NaN). ` +
-              `The model keeps the weights of the last step with a finite loss. ` +
-              `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
-            history,
-          );
+          throw diverged(`at epoch ${epoch}, batch ${b + 1}/${batches}: the loss is ${batchLoss}`, hp.learningRate, history);
         }
         tf.dispose(lastGood);
         lastGood = weights.map((w) => tf.clone(w));
@@ -128,12 +122,7 @@ export async function train(
       const val: Evaluation = await (engine.evaluate?.(data.validation) ?? evaluate(model, data.validation));
       if (!(val.loss <= DIVERGED_LOSS)) {
         restore(weights, lastGood);
-        throw new TrainingDivergedError(
-          `training diverged at epoch ${epoch}: the validation loss is ${val.loss}. ` +
-            `The model keeps the weights of the last step with a finite loss. ` +
-            `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
-          history,
-        );
+        throw diverged(`at epoch ${epoch}: the validation loss is ${val.loss}`, hp.learningRate, history);
       }
       const log: EpochLog = {
         epoch,
@@ -152,6 +141,16 @@ export async function train(
     optimizer.dispose();
     if (!options.engine) await engine.dispose();
   }
+}
+
+function diverged(where: string, learningRate: number, history: EpochLog[]): TrainingDivergedError {
+  return new TrainingDivergedError(
+    `training diverged ${where} ` +
+      `(guessing gives ${CHANCE_LOSS.toFixed(2)}; training stops above ${DIVERGED_LOSS.toFixed(2)} or at NaN). ` +
+      `The model keeps the weights of the last step with a finite loss. ` +
+      `Lower the learning rate (it is ${learningRate}; the original uses 0.001) and train again.`,
+    history,
+  );
 }
 
 function restore(weights: tf.Variable[], values: tf.Tensor[]): void {
