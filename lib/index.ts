@@ -1,23 +1,31 @@
 /**
- * The helper library behind the notebooks, in the order data flows:
- * files -> typed arrays -> DataFrames (to look at) and tensors (to train on)
- * -> model -> training -> evaluation -> report and pictures.
+ * The helper library behind the notebooks. Its folders are the stages data
+ * flows through, and each imports only from the stages before it:
+ * data (files -> typed arrays -> DataFrames and tensors) -> model -> engine
+ * (backend, kernels, gradient engines) -> training -> report -> notebook
+ * (figures and live output). lib/pipeline.ts strings them together.
  */
-export { selectBackend, type BackendInfo, type BackendName } from './backend';
-export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './classes';
-export { loadFashionMnist, type FashionMnist, type LoadOptions, type Split } from './data-files';
-export { classCounts, FRAME_COLUMNS, toDataFrame, type ClassCount } from './frames';
-export { splitValidation, takeRows, toTensors, disposeTensors, type TensorSplit } from './tensors';
-export { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters, type Hyperparameters } from './hyperparams';
-export { buildModel, SeededDropout } from './model';
-export { localGradientEngine, type GradientEngine } from './gradients';
-export { train, formatEpochLog, TrainingDivergedError, type EpochLog, type TrainOptions } from './training';
-export { notebookProgress } from './progress';
-export { argMaxRows, evaluate, predictProbabilities, type Evaluation } from './evaluation';
-export { classificationReport, confusedPairs, confusionMatrix, formatClassificationReport, type ClassificationReport, type ConfusedPair } from './metrics';
-export { classIndex, findMistakes, mistakeTitle, type Mistake, type MistakeFilter } from './mistakes';
-export { disposeData, prepareData, runExperiment, testModel, type Experiment, type PreparedData, type TestResults } from './pipeline';
-export { compareSettings, type SettingRun } from './compare';
+export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
+export { loadFashionMnist, type FashionMnist, type LabeledImages, type LoadOptions } from './data/fashion-mnist';
+export { classCounts, FRAME_COLUMNS, toDataFrame, type ClassCount } from './data/frames';
+export { gatherRows, splitValidation, takeRows } from './data/split';
+export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
+export { Rng } from './data/rng';
+export { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters, type Hyperparameters } from './model/hyperparams';
+export { buildModel } from './model/cnn';
+export { SeededDropout } from './model/seeded-dropout';
+export { evaluate, predict, predictProbabilities, type Evaluation, type Predictions } from './model/predict';
+export { loadModel, loadModelMetadata, saveModel } from './model/io';
+export { selectBackend, type BackendInfo, type BackendName } from './engine/backend';
+export { type GradientEngine } from './engine/gradient-engine';
+export { localGradientEngine } from './engine/local-engine';
+export { train, TrainingDivergedError, type TrainOptions } from './training/train';
+export { formatEpochLog, type EpochLog, type NamedHistory } from './training/epoch-log';
+export { compareSettings, type SettingRun } from './training/compare';
+export { testModel, type TestResults } from './report/test-results';
+export { classificationReport, confusedPairs, confusionMatrix, formatClassificationReport, type ClassificationReport, type ConfusedPair } from './report/metrics';
+export { argMaxRows } from './report/predictions';
+export { classIndex, findMistakes, mistakeTitle, type Mistake, type MistakeFilter } from './report/mistakes';
 export {
   confusionMatrixFigure,
   curvesFigure,
@@ -28,9 +36,13 @@ export {
   type EpochMetric,
   type Figure,
   type Images,
-  type NamedHistory,
-} from './plots';
-export { figureHtml, frameHtml, reportHtml, showFigure, showHtml, tableHtml } from './display';
-export { loadModel, loadModelMetadata, saveModel } from './model-io';
-export { keepLatest } from './notebook-state';
-export { Rng } from './rng';
+} from './notebook/plots';
+export { figureHtml, frameHtml, reportHtml, showFigure, showHtml, tableHtml } from './notebook/display';
+export { notebookProgress } from './notebook/progress';
+export { keepLatest } from './notebook/state';
+export { disposeData, prepareData, runExperiment, type Experiment, type PreparedData } from './pipeline';
+
+/** @deprecated The name before 0.2: `LabeledImages`. */
+export type Split = import('./data/fashion-mnist').LabeledImages;
+/** @deprecated The name before 0.2: `LabeledTensors`. */
+export type TensorSplit = import('./data/tensors').LabeledTensors;

@@ -1,19 +1,24 @@
-import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendInfo } from './backend';
-import { CLASS_NAMES, NUM_CLASSES } from './classes';
-import type { FashionMnist } from './data-files';
-import { argMaxRows, evaluate, predictProbabilities, type Evaluation } from './evaluation';
-import type { Hyperparameters } from './hyperparams';
-import { classificationReport, confusionMatrix, type ClassificationReport } from './metrics';
-import { buildModel } from './model';
-import { disposeTensors, splitValidation, toTensors, type TensorSplit } from './tensors';
-import { train, type EpochLog, type TrainOptions } from './training';
+/**
+ * The whole workflow on one screen, stage by stage: the IDX files' images
+ * become tensors (data), a model is built (model) and trained (training, on
+ * the engine's threads), and tested (report).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { FashionMnist } from './data/fashion-mnist';
+import { splitValidation } from './data/split';
+import { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
+import { buildModel } from './model/cnn';
+import type { Hyperparameters } from './model/hyperparams';
+import { selectBackend, type BackendInfo } from './engine/backend';
+import type { EpochLog } from './training/epoch-log';
+import { train, type TrainOptions } from './training/train';
+import { testModel, type TestResults } from './report/test-results';
 
 /** The three splits as model input, ready to train on. */
 export interface PreparedData {
-  train: TensorSplit;
-  validation: TensorSplit;
-  test: TensorSplit;
+  train: LabeledTensors;
+  validation: LabeledTensors;
+  test: LabeledTensors;
 }
 
 /** Seeded train/validation split of the training file, plus the test file, as tensors. */
@@ -24,22 +29,6 @@ export function prepareData(raw: FashionMnist, hp: Pick<Hyperparameters, 'valida
 
 export function disposeData(data: PreparedData): void {
   disposeTensors(data.train, data.validation, data.test);
-}
-
-/** Everything a finished run measured on the test split. */
-export interface TestResults extends Evaluation {
-  predicted: Int32Array;
-  probabilities: Float32Array;
-  confusionMatrix: number[][];
-  report: ClassificationReport;
-}
-
-export async function testModel(model: tf.LayersModel, test: TensorSplit): Promise<TestResults> {
-  const { loss, accuracy } = await evaluate(model, test);
-  const probabilities = await predictProbabilities(model, test.x);
-  const predicted = argMaxRows(probabilities, NUM_CLASSES);
-  const matrix = confusionMatrix(await test.y.data(), predicted, NUM_CLASSES);
-  return { loss, accuracy, predicted, probabilities, confusionMatrix: matrix, report: classificationReport(matrix, CLASS_NAMES) };
 }
 
 export interface Experiment {

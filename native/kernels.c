@@ -250,7 +250,7 @@ void max_pool_grad(const float *x, const float *dy, float *dx,
  * 24 bits of hash(seed, i) are >= `threshold` (= ceil(rate * 2^24)) and then
  * scaled by `scale` (= float32 1 / (1 - rate)). No mask is stored: the
  * gradient is this same function applied to dy with the same seed.
- * lib/wasm-kernels/dropout.ts has the same hash in JS for the cpu backend;
+ * lib/model/seeded-dropout.ts has the same hash in JS for the cpu backend;
  * both must give identical bits.
  */
 static uint32_t mix32(uint32_t v) { /* "lowbias32", C. Wellons */

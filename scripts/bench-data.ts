@@ -3,11 +3,11 @@
  * parse), build both DataFrames, split and build the normalised tensors.
  * npm run bench:data [-- --json]
  */
-import { loadFashionMnist } from '../lib/data-files';
-import { toDataFrame } from '../lib/frames';
-import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
+import { loadFashionMnist } from '../lib/data/fashion-mnist';
+import { toDataFrame } from '../lib/data/frames';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { disposeData, prepareData } from '../lib/pipeline';
-import { selectBackend } from '../lib/backend';
+import { selectBackend } from '../lib/engine/backend';
 
 async function main(): Promise<void> {
   const backend = await selectBackend();

@@ -14,17 +14,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../lib/backend';
-import { PIXELS } from '../lib/classes';
-import { loadFashionMnist, type FashionMnist, type Split } from '../lib/data-files';
-import { evaluate } from '../lib/evaluation';
-import { localGradientEngine, type GradientEngine } from '../lib/gradients';
-import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/hyperparams';
-import { buildModel } from '../lib/model';
-import { parallelGradientEngine } from '../lib/parallel-gradients';
+import { selectBackend } from '../lib/engine/backend';
+import { PIXELS } from '../lib/data/classes';
+import { loadFashionMnist, type FashionMnist, type LabeledImages } from '../lib/data/fashion-mnist';
+import { evaluate } from '../lib/model/predict';
+import { localGradientEngine } from '../lib/engine/local-engine';
+import { type GradientEngine } from '../lib/engine/gradient-engine';
+import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
+import { buildModel } from '../lib/model/cnn';
+import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
-import { Rng } from '../lib/rng';
-import type { TensorSplit } from '../lib/tensors';
+import { Rng } from '../lib/data/rng';
+import type { LabeledTensors } from '../lib/data/tensors';
 
 const TRAIN_IMAGES = 48_000;
 const VALIDATION_IMAGES = 12_000;
@@ -46,7 +47,7 @@ async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; 
   } catch (e) {
     log(`timing on random pixels: ${(e as Error).message.split('\n')[0]}`);
     const rng = new Rng(1);
-    const random = (n: number): Split => ({
+    const random = (n: number): LabeledImages => ({
       images: Uint8Array.from({ length: n * PIXELS }, () => rng.int(256)),
       labels: Uint8Array.from({ length: n }, () => rng.int(10)),
       count: n,
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   const model = buildModel(hp);
   const parallel = workers > 0 ? await parallelGradientEngine(model, { seed: hp.seed, workers }) : null;
   const engine: GradientEngine = parallel ?? localGradientEngine(model);
-  const evaluateOn = (split: TensorSplit) => engine.evaluate?.(split) ?? evaluate(model, split);
+  const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split) ?? evaluate(model, split);
   log(`backend ${backend.name}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
   const optimizer = tf.train.adam(hp.learningRate);

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Rebuilds lib/wasm-kernels/kernels.wasm from native/kernels.c.
+# Rebuilds lib/engine/wasm-kernels/kernels.wasm from native/kernels.c.
 # Usage: scripts/build-wasm.sh [output.wasm]   (default: the committed binary)
 # Deterministic: no debug info, no paths, names and producer info stripped,
 # so the same clang/lld version gives byte-identical output.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-out="${1:-$root/lib/wasm-kernels/kernels.wasm}"
+out="${1:-$root/lib/engine/wasm-kernels/kernels.wasm}"
 CLANG="${CLANG:-clang}"
 command -v "$CLANG" >/dev/null || { echo "build-wasm: $CLANG not found (install clang and lld)" >&2; exit 127; }
 cd "$root"

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { plotlyLibraryHtml } from '../lib/display';
-import type { Figure } from '../lib/plots';
+import { plotlyLibraryHtml } from '../lib/notebook/display';
+import type { Figure } from '../lib/notebook/plots';
 import { ROOT } from './jupyter';
 
 /** A picture to take: which executed notebook, a pattern of the figure's title, the PNG's name. */
@@ -33,7 +33,7 @@ export const SHOTS: readonly Shot[] = [
 const DEFAULT_SIZE = { width: 700, height: 450 };
 
 /**
- * The figures drawn by lib/display.ts `figureHtml` in a page or notebook
+ * The figures drawn by lib/notebook/display.ts `figureHtml` in a page or notebook
  * output, in order. Reads its `var fig = {...};function draw()` shape, which
  * test/screenshots.test.ts checks against figureHtml itself.
  */

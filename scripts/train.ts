@@ -4,13 +4,13 @@
  *                  [--dense-units N] [--validation-fraction X] [--seed N] [--save DIR] [--json]
  */
 import { parseArgs } from 'node:util';
-import { selectBackend } from '../lib/backend';
-import { loadFashionMnist } from '../lib/data-files';
-import { resolveHyperparameters, type Hyperparameters } from '../lib/hyperparams';
-import { formatClassificationReport } from '../lib/metrics';
-import { saveModel } from '../lib/model-io';
+import { selectBackend } from '../lib/engine/backend';
+import { loadFashionMnist } from '../lib/data/fashion-mnist';
+import { resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
+import { formatClassificationReport } from '../lib/report/metrics';
+import { saveModel } from '../lib/model/io';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
-import { formatEpochLog } from '../lib/training';
+import { formatEpochLog } from '../lib/training/epoch-log';
 
 const FLAGS: Record<string, keyof Hyperparameters> = {
   epochs: 'epochs',

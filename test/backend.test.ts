@@ -7,7 +7,7 @@ const root = path.join(__dirname, '..');
 
 /** selectBackend() in a fresh process (it picks once per process), with `env` added. */
 function pickIn(env: Record<string, string>): { name?: string; reason?: string; error?: string } {
-  const script = `require('./lib/backend').selectBackend().then((b) => console.log(JSON.stringify(b)), (e) => console.log(JSON.stringify({ error: e.message })))`;
+  const script = `require('./lib/engine/backend').selectBackend().then((b) => console.log(JSON.stringify(b)), (e) => console.log(JSON.stringify({ error: e.message })))`;
   const out = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
   return JSON.parse(out.stdout.trim().split('\n').pop() ?? '{}');
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../lib/backend';
-import { compareSettings } from '../lib/compare';
-import { resolveHyperparameters } from '../lib/hyperparams';
-import { disposeTensors, takeRows, toTensors } from '../lib/tensors';
+import { selectBackend } from '../lib/engine/backend';
+import { compareSettings } from '../lib/training/compare';
+import { resolveHyperparameters } from '../lib/model/hyperparams';
+import { disposeTensors, toTensors } from '../lib/data/tensors';
+import { takeRows } from '../lib/data/split';
 import { realData } from './data-fixture';
 
 test('compare settings: one history per setting, a diverging one flagged, no models left behind', async () => {

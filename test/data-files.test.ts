@@ -7,20 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { PIXELS } from '../lib/classes';
-import {
-  defaultDataDir,
-  FASHION_MNIST_FILES,
-  FASHION_MNIST_MD5,
-  loadFashionMnist,
-  md5File,
-  resolveDataDir,
-  type FashionMnistFile,
-  type FileChecksums,
-  type LoadOptions,
-} from '../lib/data-files';
-import { progressReporter, type DownloadEvent } from '../lib/download';
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/idx';
+import { PIXELS } from '../lib/data/classes';
+import { defaultDataDir, FASHION_MNIST_FILES, FASHION_MNIST_MD5, loadFashionMnist, md5File, resolveDataDir, type FashionMnistFile, type FileChecksums, type LoadOptions } from '../lib/data/fashion-mnist';
+import { progressReporter } from '../lib/data/download-progress';
+import { type DownloadEvent } from '../lib/data/download';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/data/idx';
 
 const REPO = path.join(__dirname, '..');
 const SHIPPED = path.join(REPO, 'data', 'fashion-mnist');
@@ -462,7 +453,7 @@ describe('progressReporter', () => {
     const bars = writes.filter((text) => text.startsWith('\r'));
     assert.equal(bars.length, 40 + 1 + 1);
     assert.ok(bars.slice(0, -1).every((text) => !text.includes('\n')));
-    assert.match(bars[20], /\[#{15}\.{15}\] 50% /);
-    assert.match(writes.at(-1) ?? '', /^\rtrain-labels-idx1-ubyte\.gz \[#{30}\] 100% .*\n$/);
+    assert.match(bars[20], / █{15}░{15} 50% /);
+    assert.match(writes.at(-1) ?? '', /^\rtrain-labels-idx1-ubyte\.gz █{30} 100% .*\n$/);
   });
 });

@@ -1,4 +1,4 @@
-import { loadFashionMnist, type FashionMnist } from '../lib/data-files';
+import { loadFashionMnist, type FashionMnist } from '../lib/data/fashion-mnist';
 
 let cached: Promise<FashionMnist> | null = null;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { CLASS_NAMES } from '../lib/classes';
+import { CLASS_NAMES } from '../lib/data/classes';
 import { figuresInHtml, figureTitle } from '../scripts/screenshots';
 import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
 

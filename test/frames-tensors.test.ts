@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLASS_NAMES } from '../lib/classes';
-import { classCounts, toDataFrame, FRAME_COLUMNS } from '../lib/frames';
-import { splitValidation, takeRows, toTensors } from '../lib/tensors';
+import { CLASS_NAMES } from '../lib/data/classes';
+import { classCounts, toDataFrame, FRAME_COLUMNS } from '../lib/data/frames';
+import { splitValidation, takeRows } from '../lib/data/split';
+import { toTensors } from '../lib/data/tensors';
 import { realData } from './data-fixture';
 
 test('a split as a DataFrame: Label, then pixel columns 0..783, the file bytes as values', async () => {

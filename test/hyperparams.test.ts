@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters } from '../lib/hyperparams';
+import { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters } from '../lib/model/hyperparams';
 
 test('defaults are the original notebook settings', () => {
   assert.deepEqual(resolveHyperparameters(), {

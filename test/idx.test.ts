@@ -4,16 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { CLASS_NAMES, PIXELS } from '../lib/classes';
-import {
-  IDX_IMAGES_MAGIC,
-  IDX_LABELS_MAGIC,
-  isGzip,
-  parseIdxImages,
-  parseIdxLabels,
-  type IdxImages,
-  type IdxLabels,
-} from '../lib/idx';
+import { CLASS_NAMES, PIXELS } from '../lib/data/classes';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, isGzip, parseIdxImages, parseIdxLabels, type IdxImages, type IdxLabels } from '../lib/data/idx';
 
 const DATA = path.join(__dirname, '..', 'data', 'fashion-mnist');
 

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CLASS_NAMES } from '../lib/classes';
-import {
-  classificationReport,
-  confusionMatrix,
-  formatClassificationReport,
-  type ClassMetrics,
-} from '../lib/metrics';
+import { CLASS_NAMES } from '../lib/data/classes';
+import { classificationReport, confusionMatrix, formatClassificationReport, type ClassMetrics } from '../lib/report/metrics';
 
 /** Averages sum in a different order than a fraction is written, so allow float rounding. */
 function assertClose(actual: number, expected: number, what: string): void {

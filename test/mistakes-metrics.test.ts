@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { confusedPairs } from '../lib/metrics';
-import { classIndex, findMistakes, mistakeTitle } from '../lib/mistakes';
+import { confusedPairs } from '../lib/report/metrics';
+import { classIndex, findMistakes, mistakeTitle } from '../lib/report/mistakes';
 
 // true classes down, predicted across; worked by hand below
 const MATRIX = [

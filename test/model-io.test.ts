@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE } from '../lib/classes';
-import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
-import { buildModel } from '../lib/model';
-import { loadModel, loadModelMetadata, saveModel } from '../lib/model-io';
-import { Rng } from '../lib/rng';
+import { IMAGE_SIZE } from '../lib/data/classes';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { buildModel } from '../lib/model/cnn';
+import { loadModel, loadModelMetadata, saveModel } from '../lib/model/io';
+import { Rng } from '../lib/data/rng';
 
 const PARAMETERS = 173_738;
 let root: string;
@@ -161,9 +161,9 @@ describe('a save killed mid-way', () => {
         if ((${when})(require('node:path').basename(file))) process.kill(process.pid, 'SIGKILL');
         return original.call(fsp, file, ...rest);
       };
-      const { saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model-io.ts'))});
-      const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model.ts'))});
-      const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/hyperparams.ts'))});
+      const { saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
+      const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/cnn.ts'))});
+      const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/hyperparams.ts'))});
       require('@tensorflow/tfjs').setBackend('cpu').then(() =>
         saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: 2 }), process.env.MODEL_DIR));
     `;

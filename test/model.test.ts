@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
-import { buildModel } from '../lib/model';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { buildModel } from '../lib/model/cnn';
 
 test('the original CNN: layers, output shapes and 173,738 parameters', () => {
   const model = buildModel(DEFAULT_HYPERPARAMETERS);

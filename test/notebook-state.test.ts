@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { keepLatest } from '../lib/notebook-state';
+import { keepLatest } from '../lib/notebook/state';
 
 test('keepLatest disposes the value a rerun replaces, per name, and nothing else', () => {
   const disposed: string[] = [];

@@ -2,18 +2,19 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../lib/backend';
-import { evaluate } from '../lib/evaluation';
-import { localGradientEngine, type BatchGradients, type GradientEngine } from '../lib/gradients';
-import { buildModel } from '../lib/model';
-import { parallelGradientEngine } from '../lib/parallel-gradients';
-import type { TensorSplit } from '../lib/tensors';
+import { selectBackend } from '../lib/engine/backend';
+import { evaluate } from '../lib/model/predict';
+import { localGradientEngine } from '../lib/engine/local-engine';
+import { type BatchGradients, type GradientEngine } from '../lib/engine/gradient-engine';
+import { buildModel } from '../lib/model/cnn';
+import { parallelGradientEngine } from '../lib/engine/parallel-engine';
+import type { LabeledTensors } from '../lib/data/tensors';
 
 // Small enough to be quick; 96 images in chunks of 40 gives the workers 2 and 1 chunks, the last one short.
 const N = 96;
 const CHUNK = 40;
 
-function batch(seed: number): TensorSplit {
+function batch(seed: number): LabeledTensors {
   return {
     x: tf.randomUniform([N, 28, 28, 1], 0, 1, 'float32', seed) as tf.Tensor4D,
     y: tf.tensor1d(Int32Array.from({ length: N }, (_, i) => (i * 7 + seed) % 10), 'int32'),
@@ -31,7 +32,7 @@ async function values(g: BatchGradients): Promise<Record<string, Float32Array>> 
   return out;
 }
 
-async function run(engine: GradientEngine, data: TensorSplit) {
+async function run(engine: GradientEngine, data: LabeledTensors) {
   const g = await engine.gradients(data.x, data.y);
   return { lossSum: g.lossSum, correct: g.correct, grads: await values(g) };
 }
@@ -39,7 +40,7 @@ async function run(engine: GradientEngine, data: TensorSplit) {
 const liveThreads = () => fs.readdirSync('/proc/self/task').length;
 
 describe('parallelGradientEngine', () => {
-  let data: TensorSplit;
+  let data: LabeledTensors;
   before(async () => {
     await selectBackend();
     data = batch(3);
@@ -113,7 +114,7 @@ describe('parallelGradientEngine', () => {
     }
   });
 
-  test('evaluates like lib/evaluation.ts', async () => {
+  test('evaluates like lib/model/predict.ts', async () => {
     const model = small(0.5);
     const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
     try {

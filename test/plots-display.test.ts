@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLASS_NAMES } from '../lib/classes';
-import { figureHtml, frameHtml, reportHtml, showFigure, tableHtml } from '../lib/display';
-import { notebookProgress } from '../lib/progress';
-import { toDataFrame } from '../lib/frames';
-import { classificationReport } from '../lib/metrics';
-import { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from '../lib/plots';
-import { takeRows } from '../lib/tensors';
-import type { EpochLog } from '../lib/training';
+import { CLASS_NAMES } from '../lib/data/classes';
+import { figureHtml, frameHtml, reportHtml, showFigure, tableHtml } from '../lib/notebook/display';
+import { notebookProgress } from '../lib/notebook/progress';
+import { toDataFrame } from '../lib/data/frames';
+import { classificationReport } from '../lib/report/metrics';
+import { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from '../lib/notebook/plots';
+import { takeRows } from '../lib/data/split';
+import type { EpochLog } from '../lib/training/epoch-log';
 import { realData } from './data-fixture';
 
 test('image grid: 64 tiles holding the first 64 images, each titled with its class', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { curvesFigure, imageGalleryFigure, perClassAccuracyFigure } from '../lib/plots';
-import type { EpochLog } from '../lib/training';
+import { curvesFigure, imageGalleryFigure, perClassAccuracyFigure } from '../lib/notebook/plots';
+import type { EpochLog } from '../lib/training/epoch-log';
 
 type Axis = { title: { text: string } };
 

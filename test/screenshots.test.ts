@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { figureHtml, plotlyLibraryHtml, showFigure } from '../lib/display';
-import type { Figure } from '../lib/plots';
+import { figureHtml, plotlyLibraryHtml, showFigure } from '../lib/notebook/display';
+import type { Figure } from '../lib/notebook/plots';
 import { figureSize, figuresInHtml, figureTitle, standalonePage } from '../scripts/screenshots';
 
 const bars: Figure = { data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2], name: '</script> & <b>' }], layout: { title: { text: 'Bars' }, width: 320, height: 240 } };

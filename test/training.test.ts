@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../lib/backend';
-import { localGradientEngine } from '../lib/gradients';
-import { resolveHyperparameters } from '../lib/hyperparams';
-import { buildModel } from '../lib/model';
-import { disposeTensors, takeRows, toTensors, type TensorSplit } from '../lib/tensors';
-import { train, TrainingDivergedError, type EpochLog } from '../lib/training';
+import { selectBackend } from '../lib/engine/backend';
+import { localGradientEngine } from '../lib/engine/local-engine';
+import { resolveHyperparameters } from '../lib/model/hyperparams';
+import { buildModel } from '../lib/model/cnn';
+import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
+import { takeRows } from '../lib/data/split';
+import { train, TrainingDivergedError } from '../lib/training/train';
+import { type EpochLog } from '../lib/training/epoch-log';
 import { realData } from './data-fixture';
 
 const quiet = { onEpochEnd: () => {} };
 
-async function smallData(trainCount: number, validationCount: number): Promise<{ train: TensorSplit; validation: TensorSplit }> {
+async function smallData(trainCount: number, validationCount: number): Promise<{ train: LabeledTensors; validation: LabeledTensors }> {
   await selectBackend();
   const { train: t } = await realData();
   const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { KERNELS_WASM_PATH } from '../lib/wasm-kernels/native';
+import { KERNELS_WASM_PATH } from '../lib/engine/wasm-kernels/native';
 
 const root = path.join(__dirname, '..');
 const clangMissing = spawnSync('clang', ['--version']).status !== 0;

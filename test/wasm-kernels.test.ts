@@ -5,13 +5,16 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { selectBackend } from '../lib/backend';
-import { crossEntropyPerImage, localGradientEngine } from '../lib/gradients';
-import { DEFAULT_HYPERPARAMETERS } from '../lib/hyperparams';
-import { parseIdxImages, parseIdxLabels } from '../lib/idx';
-import { buildModel } from '../lib/model';
-import { Rng } from '../lib/rng';
-import { PROJECT_KERNELS, registerProjectKernels, seededDropout } from '../lib/wasm-kernels/index';
+import { selectBackend } from '../lib/engine/backend';
+import { crossEntropyPerImage } from '../lib/model/loss';
+import { localGradientEngine } from '../lib/engine/local-engine';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
+import { buildModel } from '../lib/model/cnn';
+import { Rng } from '../lib/data/rng';
+import { PROJECT_KERNELS, registerProjectKernels } from '../lib/engine/wasm-kernels/index';
+import { seededDropout } from '../lib/model/seeded-dropout';
+import { trainableVariables } from '../lib/model/variables';
 
 /** Largest absolute difference relative to the largest reference magnitude. */
 function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
@@ -367,7 +370,7 @@ test('the whole model: wasm gradients match cpu for the same weights and batch',
     await tf.setBackend(backend);
     // Same seed: same initial weights and the same dropout masks on both backends.
     const model = buildModel(DEFAULT_HYPERPARAMETERS);
-    const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const variables = trainableVariables(model);
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [64, 28, 28, 1]);
       const y = tf.tensor1d(batch.y);

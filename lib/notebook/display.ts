@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type * as dfd from 'danfojs-node';
-import type { ClassMetrics, ClassificationReport } from './metrics';
+import type { ClassMetrics, ClassificationReport } from '../report/metrics';
 import type { Figure } from './plots';
 
 /** Rich output of the running notebook; injectable so the HTML can be tested outside Jupyter. */
@@ -11,9 +11,19 @@ export interface HtmlSink {
 
 let plotlyInlined = false;
 
-function notebookSink(): HtmlSink {
+function tslab(): typeof import('tslab') {
   // tslab exists only inside the kernel; requiring it lazily keeps lib usable from plain node.
-  return (require('tslab') as typeof import('tslab')).display;
+  return require('tslab') as typeof import('tslab');
+}
+
+/** The output of the cell that is running. */
+function notebookSink(): HtmlSink {
+  return tslab().display;
+}
+
+/** An output of the running cell that each `html()` call redraws in place, for live progress. */
+export function liveSink(): HtmlSink {
+  return tslab().newDisplay();
 }
 
 /**

@@ -3,7 +3,7 @@
  * at the worst ones first. Works on plain arrays (what predictProbabilities
  * returns), so it can be tested and used without tensors.
  */
-import { argMaxRows } from './evaluation';
+import { argMaxRows } from './predictions';
 
 /** One misclassified image. */
 export interface Mistake {

@@ -1,12 +1,17 @@
+/**
+ * Dropout with a seeded stream of masks: the op (a hash of seed and element
+ * index), its cpu kernel and gradient, and the Keras layer that calls it.
+ * The wasm backend gets a SIMD version of the same kernel from the engine
+ * (lib/engine/wasm-kernels/dropout.ts); both draw identical masks.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { nativeKernels, offsetOf } from './native';
-import { type ProjectKernel, wasmKernelConfig } from './project-kernel';
+import { Rng } from '../data/rng';
 
 /** Kernel name of the project's dropout; its gradient is the same kernel applied to dy. */
-const SEEDED_DROPOUT = 'ProjectSeededDropout';
+export const SEEDED_DROPOUT = 'ProjectSeededDropout';
 
-interface SeededDropoutAttrs extends NamedAttrMap {
+export interface SeededDropoutAttrs extends NamedAttrMap {
   /** Fraction of elements zeroed, in [0, 1). */
   rate: number;
   /** Any 32-bit integer; the same seed gives the same mask on every backend. */
@@ -14,12 +19,12 @@ interface SeededDropoutAttrs extends NamedAttrMap {
 }
 
 /** Elements are kept when the top 24 bits of their hash reach this. */
-function threshold(rate: number): number {
+export function threshold(rate: number): number {
   return Math.ceil(rate * 2 ** 24);
 }
 
 /** The float32 factor tfjs's dropout applies to kept elements. */
-function scale(rate: number): number {
+export function scale(rate: number): number {
   return Math.fround(1 / Math.fround(1 - rate));
 }
 
@@ -46,25 +51,11 @@ function seededDropoutValues(x: Float32Array, rate: number, seed: number): Float
   return out;
 }
 
-function checkAttrs(x: TensorInfo, { rate, seed }: SeededDropoutAttrs): void {
+export function checkSeededDropoutAttrs(x: TensorInfo, { rate, seed }: SeededDropoutAttrs): void {
   if (x.dtype !== 'float32') throw new Error(`${SEEDED_DROPOUT} expects a float32 tensor, got ${x.dtype}`);
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`${SEEDED_DROPOUT} rate must be in [0, 1), got ${rate}`);
   if (!Number.isInteger(seed)) throw new RangeError(`${SEEDED_DROPOUT} seed must be an integer, got ${seed}`);
 }
-
-export const seededDropoutKernel: ProjectKernel = {
-  kernelName: SEEDED_DROPOUT,
-  create: (original: KernelConfig | undefined) =>
-    wasmKernelConfig<{ x: TensorInfo }, SeededDropoutAttrs>(SEEDED_DROPOUT, original, ({ inputs: { x }, backend, attrs }) => {
-      checkAttrs(x, attrs);
-      const out = backend.makeOutput(x.shape, 'float32');
-      nativeKernels(backend).seeded_dropout(
-        offsetOf(backend, x), offsetOf(backend, out), tf.util.sizeFromShape(x.shape), attrs.seed >>> 0,
-        threshold(attrs.rate), scale(attrs.rate),
-      );
-      return out;
-    }),
-};
 
 /** The cpu backend's side of MathBackendCPU that this kernel needs. */
 interface CpuBackend {
@@ -73,20 +64,20 @@ interface CpuBackend {
 }
 
 /** The same kernel for the cpu backend, so both backends draw identical masks. */
-export const seededDropoutCpuConfig: KernelConfig = {
+const seededDropoutCpuConfig: KernelConfig = {
   kernelName: SEEDED_DROPOUT,
   backendName: 'cpu',
   kernelFunc: ({ inputs, backend, attrs }) => {
     const x = inputs.x as TensorInfo;
     const a = attrs as SeededDropoutAttrs;
-    checkAttrs(x, a);
+    checkSeededDropoutAttrs(x, a);
     const cpu = backend as CpuBackend;
     return cpu.makeTensorInfo(x.shape, 'float32', seededDropoutValues(cpu.readSync(x.dataId) as Float32Array, a.rate, a.seed));
   },
 };
 
 /** Dropout's gradient: dy through the same mask and scale. */
-export const seededDropoutGradConfig: tf.GradConfig = {
+const seededDropoutGradConfig: tf.GradConfig = {
   kernelName: SEEDED_DROPOUT,
   gradFunc: (dy, _saved, attrs) => ({
     x: () => tf.engine().runKernel(SEEDED_DROPOUT, { x: dy as tf.Tensor }, attrs as SeededDropoutAttrs) as tf.Tensor,
@@ -105,3 +96,52 @@ export function seededDropout(x: tf.Tensor, rate: number, seed: number): tf.Tens
   const attrs: SeededDropoutAttrs = { rate, seed };
   return tf.engine().runKernel(SEEDED_DROPOUT, { x }, attrs) as tf.Tensor;
 }
+
+// Registered on import, so the op and its gradient work on the cpu backend
+// whether or not the wasm engine was ever loaded.
+if (tf.getKernel(SEEDED_DROPOUT, 'cpu') === undefined) tf.registerKernel(seededDropoutCpuConfig);
+if (!tf.getGradient(SEEDED_DROPOUT)) tf.registerGradient(seededDropoutGradConfig);
+
+export interface SeededDropoutArgs {
+  rate: number;
+  seed: number;
+  name?: string;
+}
+
+/**
+ * Dropout with a seeded stream of masks. tfjs's own Dropout, given a seed,
+ * draws the same mask at every step; this one draws a new seed per call from
+ * its generator, so runs are reproducible and masks still vary. The masks
+ * come from the project's kernel, which hashes (seed, index) instead of
+ * drawing random numbers in JavaScript.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = 'SeededDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private rng: Rng;
+
+  constructor(args: SeededDropoutArgs) {
+    super({ name: args.name });
+    this.rate = args.rate;
+    this.seed = args.seed;
+    this.rng = new Rng(args.seed);
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    return seededDropout(x, this.rate, this.rng.seed());
+  }
+
+  /** Restarts the mask stream from `seed`; the parallel engine draws one per chunk on the main thread. */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+

@@ -7,9 +7,8 @@
  * backend's own memory so it works on tensors in place (native.ts). Each
  * replacement hands the cases it does not cover to tfjs's kernel.
  *
- * One op is new rather than a replacement, because kernels alone cannot
- * avoid the work: seededDropout (masks hashed in wasm, not drawn in JS),
- * which the model's dropout layer calls.
+ * One kernel is new rather than a replacement: the model's seeded dropout
+ * (lib/model/seeded-dropout.ts), whose masks are hashed in wasm, not drawn in JS.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
@@ -17,7 +16,7 @@ import { castKernel, identityKernel } from './identity-cast';
 import { addKernel } from './add';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
-import { seededDropoutCpuConfig, seededDropoutGradConfig, seededDropoutKernel } from './dropout';
+import { seededDropoutKernel } from './dropout';
 import { maxPoolGradKernel } from './max-pool-grad';
 import type { ProjectKernel } from './project-kernel';
 import { sliceKernel } from './slice';
@@ -54,9 +53,4 @@ export function registerProjectKernels(): void {
     tf.registerKernel(config);
     installed.set(kernel.kernelName, config);
   }
-  // The dropout op also runs on cpu (same masks) and needs its gradient; both are new names, registered once.
-  if (tf.getKernel(seededDropoutCpuConfig.kernelName, 'cpu') === undefined) tf.registerKernel(seededDropoutCpuConfig);
-  if (!tf.getGradient(seededDropoutGradConfig.kernelName)) tf.registerGradient(seededDropoutGradConfig);
 }
-
-export { seededDropout } from './dropout';

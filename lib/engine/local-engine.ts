@@ -1,58 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { NUM_CLASSES } from './classes';
-import type { Evaluation } from './evaluation';
-import type { TensorSplit } from './tensors';
-
-/** What one batch contributes to an optimiser step. */
-export interface BatchGradients {
-  /** Sum of the per-image losses over the batch. */
-  lossSum: number;
-  /** Number of images classified correctly (before the update). */
-  correct: number;
-  /** Gradient of the batch's mean loss, keyed by trainable variable name. */
-  grads: tf.NamedTensorMap;
-}
-
-/**
- * Computes a batch's gradients for a model. Implementations may split the
- * batch into micro-batches or across workers; the result is always the
- * gradient of the mean loss over the whole batch, so one optimiser step per
- * batch keeps the original training semantics.
- */
-export interface GradientEngine {
-  readonly description: string;
-  gradients(x: tf.Tensor4D, labels: tf.Tensor1D): Promise<BatchGradients>;
-  /** `gradients()` of the rows `indices` of `data`; engines with workers gather them there. */
-  gradientsAt(data: TensorSplit, indices: Int32Array): Promise<BatchGradients>;
-  /** evaluate() of lib/evaluation.ts on the engine's own threads, where it has them. */
-  evaluate?(data: TensorSplit): Promise<Evaluation>;
-  /** Frees what the engine holds (worker threads, for one); safe to await either way. */
-  dispose(): void | Promise<void>;
-}
-
-const EPSILON = 1e-7;
-
-/**
- * The tf.Variables behind a model's trainable weights, for tf.variableGrads
- * and for saving and restoring weights in place. tfjs keeps them in the
- * LayerVariable's `val`, which its public types do not expose.
- */
-export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-}
-
-/** Keras' sparse categorical cross-entropy on probabilities, per image. */
-export function crossEntropyPerImage(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), NUM_CLASSES);
-    const logp = tf.log(tf.clipByValue(probs, EPSILON, 1 - EPSILON));
-    return tf.neg(tf.sum(tf.mul(oneHot, logp), 1)) as tf.Tensor1D;
-  });
-}
-
-export function countCorrect(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.cast(labels, 'int32')), 'int32')));
-}
+import { countCorrect, crossEntropyPerImage } from '../model/loss';
+import { trainableVariables } from '../model/variables';
+import type { GradientEngine } from './gradient-engine';
 
 /**
  * Single-thread engine: runs the batch in micro-batches of at most

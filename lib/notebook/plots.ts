@@ -1,7 +1,7 @@
-import { CLASS_NAMES, IMAGE_SIZE, PIXELS } from './classes';
-import type { Split } from './data-files';
-import { classificationReport } from './metrics';
-import type { EpochLog } from './training';
+import { CLASS_NAMES, IMAGE_SIZE, PIXELS } from '../data/classes';
+import type { LabeledImages } from '../data/fashion-mnist';
+import { classificationReport } from '../report/metrics';
+import type { EpochLog, NamedHistory } from '../training/epoch-log';
 
 /** A plotly figure as plain data: what `Plotly.newPlot(div, data, layout)` takes. */
 export interface Figure {
@@ -9,8 +9,8 @@ export interface Figure {
   layout: Record<string, unknown>;
 }
 
-/** Images as stored in a Split: `count` 28x28 images of 0-255 pixels, row-major. */
-export type Images = Pick<Split, 'images' | 'count'>;
+/** Images as stored: `count` 28x28 images of 0-255 pixels, row-major. */
+export type Images = Pick<LabeledImages, 'images' | 'count'>;
 
 /** Blank pixels left of each tile, and above it per line of its title. */
 const GAP = 10;
@@ -25,26 +25,26 @@ const TITLE_HEIGHT = 60;
  * predicted classes. One heat map instead of a subplot per image keeps the
  * figure light.
  */
-export function imageGalleryFigure(images: Images, titles: readonly string[], cols = 8, title = `${images.count} images`): Figure {
+export function imageGalleryFigure(tiles: Images, titles: readonly string[], cols = 8, title = `${tiles.count} images`): Figure {
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be a positive integer, got ${cols}`);
-  if (titles.length !== images.count) {
-    throw new RangeError(`${images.count} images but ${titles.length} titles were given; expected one title per image`);
+  if (titles.length !== tiles.count) {
+    throw new RangeError(`${tiles.count} images but ${titles.length} titles were given; expected one title per image`);
   }
-  if (images.images.length !== images.count * PIXELS) {
-    throw new RangeError(`images holds ${images.images.length} pixels; expected count * ${PIXELS} = ${images.count * PIXELS}`);
+  if (tiles.images.length !== tiles.count * PIXELS) {
+    throw new RangeError(`images holds ${tiles.images.length} pixels; expected count * ${PIXELS} = ${tiles.count * PIXELS}`);
   }
-  const rows = Math.max(1, Math.ceil(images.count / cols));
+  const rows = Math.max(1, Math.ceil(tiles.count / cols));
   const titleLines = Math.max(1, ...titles.map((t) => t.split('<br>').length));
   const gapAbove = GAP * titleLines;
   const cellWidth = IMAGE_SIZE + GAP;
   const cellHeight = IMAGE_SIZE + gapAbove;
   const z: (number | null)[][] = Array.from({ length: rows * cellHeight }, () => new Array(cols * cellWidth).fill(null));
   const annotations: Record<string, unknown>[] = [];
-  for (let i = 0; i < images.count; i++) {
+  for (let i = 0; i < tiles.count; i++) {
     const top = Math.floor(i / cols) * cellHeight + gapAbove;
     const left = (i % cols) * cellWidth;
     for (let r = 0; r < IMAGE_SIZE; r++) {
-      for (let c = 0; c < IMAGE_SIZE; c++) z[top + r][left + c] = images.images[i * PIXELS + r * IMAGE_SIZE + c];
+      for (let c = 0; c < IMAGE_SIZE; c++) z[top + r][left + c] = tiles.images[i * PIXELS + r * IMAGE_SIZE + c];
     }
     annotations.push({ x: left + IMAGE_SIZE / 2 - 0.5, y: top - gapAbove / 2, text: titles[i], showarrow: false, font: { size: 10 } });
   }
@@ -64,7 +64,7 @@ export function imageGalleryFigure(images: Images, titles: readonly string[], co
 }
 
 /** The first `rows * cols` images, each titled with its class. */
-export function imageGridFigure(split: Split, rows = 8, cols = 8, classNames: readonly string[] = CLASS_NAMES): Figure {
+export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classNames: readonly string[] = CLASS_NAMES): Figure {
   const count = Math.min(rows * cols, split.count);
   const first = { images: split.images.subarray(0, count * PIXELS), count };
   const titles = Array.from(split.labels.subarray(0, count), (label) => classNames[label]);
@@ -73,12 +73,6 @@ export function imageGridFigure(split: Split, rows = 8, cols = 8, classNames: re
 
 /** A per-epoch number of the training history. */
 export type EpochMetric = Exclude<keyof EpochLog, 'epoch' | 'seconds'>;
-
-/** A training history under a name, e.g. one setting of a comparison. */
-export interface NamedHistory {
-  name: string;
-  history: readonly EpochLog[];
-}
 
 function epochCurve(name: string, history: readonly EpochLog[], metric: EpochMetric): Record<string, unknown> {
   return { type: 'scatter', mode: 'lines+markers', name, x: history.map((h) => h.epoch), y: history.map((h) => h[metric]) };

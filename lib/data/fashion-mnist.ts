@@ -4,8 +4,8 @@ import * as path from 'path';
 import { downloadVerified, type DownloadOptions } from './download';
 import { parseIdxImages, parseIdxLabels } from './idx';
 
-/** One split as stored: `count` 28x28 images, row-major, pixel values 0-255. */
-export interface Split {
+/** Labelled images as stored: `count` 28x28 images, row-major, pixel values 0-255. */
+export interface LabeledImages {
   /** count * 784 pixels, image after image, row after row. */
   images: Uint8Array;
   /** One class index 0-9 per image (see CLASS_NAMES). */
@@ -14,8 +14,8 @@ export interface Split {
 }
 
 export interface FashionMnist {
-  train: Split;
-  test: Split;
+  train: LabeledImages;
+  test: LabeledImages;
 }
 
 /** Zalando's official mirror of the four files. */
@@ -64,7 +64,7 @@ export async function loadFashionMnist(options: LoadOptions = {}): Promise<Fashi
   const dir = resolveDataDir(options.dir);
   const md5 = options.md5 ?? FASHION_MNIST_MD5;
   await downloadMissing(dir, md5, options);
-  const load = async (split: SplitName): Promise<Split> => {
+  const load = async (split: SplitName): Promise<LabeledImages> => {
     const names = FASHION_MNIST_FILES[split];
     const imagesPath = locate(dir, names.images);
     const labelsPath = locate(dir, names.labels);
@@ -86,13 +86,13 @@ export function resolveDataDir(dir?: string): string {
 }
 
 /**
- * data/fashion-mnist beside the lib directory this module is in. Notebooks
- * import lib through the symlink notebooks/lib, and tslab loads modules under
- * that path, so `moduleDir/..` would be notebooks/; the real path of lib is
- * what leads back to the repository.
+ * data/fashion-mnist beside the lib directory this module is in (lib/data/..).
+ * Notebooks import lib through the symlink notebooks/lib, and tslab loads
+ * modules under that path, so `libDir/..` would be notebooks/; the real path
+ * of lib is what leads back to the repository.
  */
-export function defaultDataDir(moduleDir: string = __dirname): string {
-  return path.join(fs.realpathSync(moduleDir), '..', 'data', 'fashion-mnist');
+export function defaultDataDir(libDir: string = path.join(__dirname, '..')): string {
+  return path.join(fs.realpathSync(libDir), '..', 'data', 'fashion-mnist');
 }
 
 /** md5 of a file's bytes, as `md5sum` prints it. */

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { NUM_CLASSES } from './classes';
-import { evaluate, type Evaluation } from './evaluation';
-import { trainableVariables, type GradientEngine } from './gradients';
-import { defaultGradientEngine } from './parallel-gradients';
-import type { Hyperparameters } from './hyperparams';
-import { Rng } from './rng';
-import type { TensorSplit } from './tensors';
+import { NUM_CLASSES } from '../data/classes';
+import { Rng } from '../data/rng';
+import type { LabeledTensors } from '../data/tensors';
+import { defaultGradientEngine } from '../engine/default-engine';
+import type { GradientEngine } from '../engine/gradient-engine';
+import type { Hyperparameters } from '../model/hyperparams';
+import { evaluate, type Evaluation } from '../model/predict';
+import { trainableVariables } from '../model/variables';
+import { formatEpochLog, type EpochLog } from './epoch-log';
+
+// Keeps the shuffling stream apart from the other streams seeded with the same number.
+const SHUFFLE_STREAM = 0x5eed5eed;
 
 /** Cross-entropy of a uniform guess over the classes: where training starts. */
 const CHANCE_LOSS = Math.log(NUM_CLASSES);
@@ -16,16 +21,6 @@ const CHANCE_LOSS = Math.log(NUM_CLASSES);
  * working run passes through.
  */
 export const DIVERGED_LOSS = 4 * CHANCE_LOSS;
-
-/** One row of the training history, named as Keras names them. */
-export interface EpochLog {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  val_loss: number;
-  val_accuracy: number;
-  seconds: number;
-}
 
 export interface BatchProgress {
   epoch: number;
@@ -46,7 +41,7 @@ export interface TrainOptions {
   onTrainBegin?: (engineDescription: string) => void;
 }
 
-/** Thrown when the loss stops being a finite number; the model keeps its last good weights. */
+/** Thrown when the loss is NaN or above DIVERGED_LOSS; the model keeps its last good weights. */
 export class TrainingDivergedError extends Error {
   constructor(
     message: string,
@@ -55,14 +50,6 @@ export class TrainingDivergedError extends Error {
     super(message);
     this.name = 'TrainingDivergedError';
   }
-}
-
-export function formatEpochLog(log: EpochLog, epochs: number): string {
-  const f = (v: number) => v.toFixed(4);
-  return (
-    `Epoch ${log.epoch}/${epochs} - ${log.seconds.toFixed(1)}s - loss: ${f(log.loss)} - accuracy: ${f(log.accuracy)}` +
-    ` - val_loss: ${f(log.val_loss)} - val_accuracy: ${f(log.val_accuracy)}`
-  );
 }
 
 function printEpoch(log: EpochLog, epochs: number): void {
@@ -76,14 +63,14 @@ function printEpoch(log: EpochLog, epochs: number): void {
  */
 export async function train(
   model: tf.LayersModel,
-  data: { train: TensorSplit; validation: TensorSplit },
+  data: { train: LabeledTensors; validation: LabeledTensors },
   hp: Pick<Hyperparameters, 'epochs' | 'batchSize' | 'learningRate' | 'seed'>,
   options: TrainOptions = {},
 ): Promise<EpochLog[]> {
   const onEpochEnd = options.onEpochEnd ?? printEpoch;
   const engine = options.engine ?? (await defaultGradientEngine(model, hp.seed));
   const optimizer = tf.train.adam(hp.learningRate);
-  const shuffleRng = new Rng(hp.seed ^ 0x5eed5eed);
+  const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
   const weights = trainableVariables(model);
   const n = data.train.x.shape[0];
   const batches = Math.ceil(n / hp.batchSize);

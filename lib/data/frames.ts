@@ -1,6 +1,6 @@
 import * as dfd from 'danfojs-node';
 import { CLASS_NAMES, PIXELS } from './classes';
-import type { Split } from './data-files';
+import type { LabeledImages } from './fashion-mnist';
 
 /** Column names of a split's table: `Label`, then the pixels `0`..`783`. */
 export const FRAME_COLUMNS: readonly string[] = ['Label', ...Array.from({ length: PIXELS }, (_, i) => String(i))];
@@ -12,7 +12,7 @@ const FRAME_DTYPES = FRAME_COLUMNS.map(() => 'int32');
  * so the dtypes are given and low-memory mode skips the copy: the frame is
  * for looking at; the tensors come straight from the typed arrays.
  */
-export function toDataFrame(split: Split): dfd.DataFrame {
+export function toDataFrame(split: LabeledImages): dfd.DataFrame {
   const rows: number[][] = new Array(split.count);
   for (let i = 0; i < split.count; i++) {
     const row = new Array<number>(PIXELS + 1);

@@ -1,15 +1,16 @@
-// Entry file of the worker threads of lib/parallel-gradients.ts.
+// Entry file of the worker threads of lib/engine/parallel-engine.ts.
 import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../data/rng';
+import { gatherRows } from '../data/split';
+import { evaluate } from '../model/predict';
+// Importing it also registers SeededDropout, which the replica's topology names.
+import { SeededDropout } from '../model/seeded-dropout';
 import { selectBackend } from './backend';
-import { evaluate } from './evaluation';
-import { localGradientEngine } from './gradients';
-// Importing model.ts also registers SeededDropout, which the replica's topology names.
-import { SeededDropout } from './model';
-import type { ChunkResult, SharedSplit, StepRequest, WorkerInit, WorkerReply } from './parallel-gradients';
-import { Rng } from './rng';
+import { localGradientEngine } from './local-engine';
+import type { ChunkResult, SharedImages, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
-if (parentPort === null) throw new Error('lib/gradient-worker.ts is a worker thread entry; start it with parallelGradientEngine()');
+if (parentPort === null) throw new Error('lib/engine/gradient-worker.ts is a worker thread entry; start it with parallelGradientEngine()');
 const port = parentPort;
 
 function reply(message: WorkerReply): void {
@@ -29,16 +30,12 @@ function reseedDropout(model: tf.LayersModel, seed: number): void {
 }
 
 /** The rows of `source` as tensors, copied out of the shared buffers. */
-function gather(source: SharedSplit, rows: Int32Array): { x: tf.Tensor4D; y: tf.Tensor1D } {
+function gather(source: SharedImages, rows: Int32Array): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const [h, w, c] = source.imageShape;
-  const size = h * w * c;
-  const pixels = new Float32Array(rows.length * size);
-  const labels = new Int32Array(rows.length);
-  rows.forEach((row, i) => {
-    pixels.set(source.pixels.subarray(row * size, (row + 1) * size), i * size);
-    labels[i] = source.labels[row];
-  });
-  return { x: tf.tensor4d(pixels, [rows.length, h, w, c]), y: tf.tensor1d(labels, 'int32') };
+  return {
+    x: tf.tensor4d(gatherRows(source.pixels, h * w * c, rows), [rows.length, h, w, c]),
+    y: tf.tensor1d(gatherRows(source.labels, 1, rows), 'int32'),
+  };
 }
 
 async function main(): Promise<void> {

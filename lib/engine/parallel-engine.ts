@@ -1,64 +1,12 @@
 import * as os from 'os';
-import * as path from 'path';
-import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../data/rng';
+import type { LabeledTensors } from '../data/tensors';
+import type { Evaluation } from '../model/predict';
 import type { BackendName } from './backend';
-import type { Evaluation } from './evaluation';
-import { localGradientEngine, type BatchGradients, type GradientEngine } from './gradients';
-import { Rng } from './rng';
-import type { TensorSplit } from './tensors';
-
-/** What a worker is started with (its workerData). */
-export interface WorkerInit {
-  /** `model.toJSON(null, false)`: the worker rebuilds the model from it. */
-  topology: tf.serialization.ConfigDict;
-  chunkSize: number;
-}
-
-/** Images and labels on SharedArrayBuffers: posting one to a worker copies nothing. */
-export interface SharedSplit {
-  pixels: Float32Array;
-  labels: Int32Array;
-  /** [height, width, channels] of one image. */
-  imageShape: [number, number, number];
-}
-
-/** Images a worker runs in one forward and backward pass, and the dropout seed for them. */
-export interface Chunk {
-  /** Position of the chunk in the batch; results are summed in this order. */
-  index: number;
-  /** Rows of the request's source. */
-  rows: Int32Array;
-  seed: number;
-}
-
-/** One batch for one worker: the current weights (in `model.weights` order) and its chunks. */
-export interface StepRequest {
-  /** `gradients` trains (dropout on); `evaluate` is the inference-mode forward pass only. */
-  kind: 'gradients' | 'evaluate';
-  /** Images in the whole batch, across all workers. */
-  batchSize: number;
-  weights: Float32Array[];
-  source: SharedSplit;
-  chunks: Chunk[];
-}
-
-export interface ChunkResult {
-  index: number;
-  count: number;
-  lossSum: number;
-  correct: number;
-  /**
-   * The chunk's share of the batch mean's gradient (its mean loss's gradient
-   * times count / batchSize), in `model.trainableWeights` order; empty for `evaluate`.
-   */
-  grads: Float32Array[];
-}
-
-export type WorkerReply =
-  | { type: 'ready'; backend: BackendName }
-  | { type: 'results'; results: ChunkResult[] }
-  | { type: 'error'; message: string; stack?: string };
+import type { BatchGradients, GradientEngine } from './gradient-engine';
+import { GradientWorker } from './worker-handle';
+import type { Chunk, ChunkResult, SharedImages, StepRequest, WorkerInit } from './worker-protocol';
 
 export interface ParallelGradientOptions {
   /**
@@ -84,87 +32,17 @@ export interface ParallelGradientEngine extends GradientEngine {
    * workers (a copy of it stays until another split or dispose()), later
    * calls send only the indices.
    */
-  gradientsAt(data: TensorSplit, indices: Int32Array): Promise<BatchGradients>;
-  /** `evaluate()` of lib/evaluation.ts (mean loss and accuracy, inference mode), split over the workers. */
-  evaluate(data: TensorSplit): Promise<Evaluation>;
+  gradientsAt(data: LabeledTensors, indices: Int32Array): Promise<BatchGradients>;
+  /** `evaluate()` of lib/model/predict.ts (mean loss and accuracy, inference mode), split over the workers. */
+  evaluate(data: LabeledTensors): Promise<Evaluation>;
   /** Terminates the workers; resolves once they have exited. */
   dispose(): Promise<void>;
 }
 
 export const DEFAULT_CHUNK_SIZE = 512;
 
-const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
-// Node 20 does not apply `--import tsx` (ESM loader hooks) to a worker's entry
-// file, so the worker gets tsx's CommonJS hook instead; the project is CommonJS.
-const WORKER_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
 // Keeps the dropout stream apart from the other streams a caller seeds with the same number.
 const DROPOUT_STREAM = 0x0d40_9017;
-
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
-
-/** One worker thread with at most one request in flight. */
-class GradientWorker {
-  private readonly worker: Worker;
-  private pending: Pending | null = null;
-  private failure: Error | null = null;
-  readonly ready: Promise<BackendName>;
-
-  constructor(
-    readonly index: number,
-    init: WorkerInit,
-  ) {
-    this.worker = new Worker(WORKER_FILE, { workerData: init, execArgv: WORKER_EXEC_ARGV });
-    this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
-    this.worker.on('error', (e) => this.fail(new Error(`gradient worker ${index} crashed: ${e.message}`, { cause: e })));
-    this.worker.on('exit', (code) => this.fail(new Error(`gradient worker ${index} exited with code ${code}`)));
-    this.ready = this.next().then((reply) => {
-      if (reply.type !== 'ready') throw new Error(`gradient worker ${index} sent "${reply.type}" before "ready"`);
-      return reply.backend;
-    });
-  }
-
-  async run(request: StepRequest): Promise<ChunkResult[]> {
-    if (this.failure) throw this.failure;
-    const reply = this.next();
-    this.worker.postMessage(request);
-    const r = await reply;
-    if (r.type !== 'results') throw new Error(`gradient worker ${this.index} answered a batch with "${r.type}"`);
-    return r.results;
-  }
-
-  terminate(): Promise<number> {
-    this.fail(new Error('the parallel gradient engine was disposed'));
-    return this.worker.terminate();
-  }
-
-  private next(): Promise<WorkerReply> {
-    // Referenced only while waiting for a reply, so an idle engine never keeps the process alive.
-    this.worker.ref();
-    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
-  }
-
-  private settle(reply: WorkerReply): void {
-    const pending = this.take();
-    if (reply.type === 'error') {
-      const cause = Object.assign(new Error(reply.message), { stack: reply.stack });
-      pending?.reject(new Error(`gradient worker ${this.index} failed: ${reply.message}`, { cause }));
-    } else {
-      pending?.resolve(reply);
-    }
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    this.take()?.reject(this.failure);
-  }
-
-  private take(): Pending | null {
-    const pending = this.pending;
-    this.pending = null;
-    this.worker.unref();
-    return pending;
-  }
-}
 
 /**
  * Data-parallel gradients: the batch is cut into chunks of `chunkSize`
@@ -203,9 +81,9 @@ export async function parallelGradientEngine(
     throw e;
   }
   const trainable = model.trainableWeights;
-  // The last batch passed as tensors (its buffers are reused), and the split gradientsAt reads rows of.
-  let batch: SharedSplit | undefined;
-  let resident: { x: tf.Tensor; y: tf.Tensor; shared: SharedSplit } | undefined;
+  // The last batch passed as tensors (its buffers are reused), and the images gradientsAt reads rows of.
+  let batchBuffers: SharedImages | undefined;
+  let resident: { x: tf.Tensor; y: tf.Tensor; shared: SharedImages } | undefined;
   let busy = false;
 
   async function exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -219,7 +97,7 @@ export async function parallelGradientEngine(
   }
 
   /** Runs `kind` on `rows` of `source`, chunk by chunk, with the model's current weights; results in chunk order. */
-  async function dispatch(kind: StepRequest['kind'], source: SharedSplit, rows: Int32Array): Promise<ChunkResult[]> {
+  async function dispatch(kind: StepRequest['kind'], source: SharedImages, rows: Int32Array): Promise<ChunkResult[]> {
     const weights = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
     // Evaluation draws no seeds, so it leaves the training run's dropout masks as they were.
     const seed = kind === 'gradients' ? () => dropoutRng.seed() : () => 0;
@@ -239,9 +117,9 @@ export async function parallelGradientEngine(
   }
 
   /** Runs `kind` on all of `data`, copied into the reused batch buffers. */
-  async function dispatchAll(kind: StepRequest['kind'], data: TensorSplit): Promise<ChunkResult[]> {
-    batch = await shareSplit(data, batch);
-    return dispatch(kind, batch, Int32Array.from({ length: batch.labels.length }, (_, i) => i));
+  async function dispatchAll(kind: StepRequest['kind'], data: LabeledTensors): Promise<ChunkResult[]> {
+    batchBuffers = await shareImages(data, batchBuffers);
+    return dispatch(kind, batchBuffers, Int32Array.from({ length: batchBuffers.labels.length }, (_, i) => i));
   }
 
   return {
@@ -252,7 +130,7 @@ export async function parallelGradientEngine(
       exclusive(async () => {
         if (resident?.x !== data.x || resident.y !== data.y) {
           resident = undefined; // frees the previous split before copying the next
-          resident = { x: data.x, y: data.y, shared: await shareSplit(data) };
+          resident = { x: data.x, y: data.y, shared: await shareImages(data) };
         }
         const n = resident.shared.labels.length;
         const bad = indices.findIndex((i) => !(i >= 0 && i < n));
@@ -273,7 +151,7 @@ export async function parallelGradientEngine(
 }
 
 /** `data` on SharedArrayBuffers, reusing `previous`'s when they are big enough. */
-async function shareSplit(data: TensorSplit, previous?: SharedSplit): Promise<SharedSplit> {
+async function shareImages(data: LabeledTensors, previous?: SharedImages): Promise<SharedImages> {
   const n = data.x.shape[0];
   if (data.y.shape[0] !== n) {
     throw new RangeError(`labels must have one entry per image: x has ${n} images, labels has ${data.y.shape[0]}`);
@@ -283,7 +161,7 @@ async function shareSplit(data: TensorSplit, previous?: SharedSplit): Promise<Sh
   const buffer = (old: ArrayBufferLike | undefined, bytes: number) =>
     old instanceof SharedArrayBuffer && old.byteLength >= bytes ? old : new SharedArrayBuffer(bytes);
   const [, h, w, c] = data.x.shape;
-  const shared: SharedSplit = {
+  const shared: SharedImages = {
     pixels: new Float32Array(buffer(previous?.pixels.buffer, pixels.length * 4), 0, pixels.length),
     labels: new Int32Array(buffer(previous?.labels.buffer, n * 4), 0, n),
     imageShape: [h, w, c],
@@ -313,14 +191,4 @@ function sumChunks(results: ChunkResult[], trainable: tf.LayerVariable[]): Batch
     correct: results.reduce((sum, r) => sum + r.correct, 0),
     grads,
   };
-}
-
-/**
- * The fastest engine for the backend that runs: worker threads for wasm and
- * cpu (single-threaded in Node) when there are cores to spare; tfjs-node
- * already spreads its kernels over the cores.
- */
-export async function defaultGradientEngine(model: tf.LayersModel, seed: number): Promise<GradientEngine> {
-  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model);
-  return parallelGradientEngine(model, { seed });
 }

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
-import './model';
+import './seeded-dropout';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';

@@ -1,8 +1,8 @@
-import { resolveHyperparameters, type Hyperparameters } from './hyperparams';
-import { buildModel } from './model';
-import type { NamedHistory } from './plots';
-import type { TensorSplit } from './tensors';
-import { formatEpochLog, train, TrainingDivergedError, type TrainOptions } from './training';
+import type { LabeledTensors } from '../data/tensors';
+import { buildModel } from '../model/cnn';
+import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
+import { formatEpochLog, type NamedHistory } from './epoch-log';
+import { train, TrainingDivergedError, type TrainOptions } from './train';
 
 /** One setting of a comparison: its name, full hyperparameters and history. */
 export interface SettingRun extends NamedHistory {
@@ -26,7 +26,7 @@ function printWithName(name: string): TrainOptions {
 export async function compareSettings(
   base: Hyperparameters,
   settings: Readonly<Record<string, Partial<Hyperparameters>>>,
-  data: { train: TensorSplit; validation: TensorSplit },
+  data: { train: LabeledTensors; validation: LabeledTensors },
   trainOptions: (name: string, hp: Hyperparameters) => TrainOptions = printWithName,
 ): Promise<SettingRun[]> {
   const runs: SettingRun[] = [];

@@ -1,0 +1,30 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { LabeledTensors } from '../data/tensors';
+import type { Evaluation } from '../model/predict';
+
+/** What one batch contributes to an optimiser step. */
+export interface BatchGradients {
+  /** Sum of the per-image losses over the batch. */
+  lossSum: number;
+  /** Number of images classified correctly (before the update). */
+  correct: number;
+  /** Gradient of the batch's mean loss, keyed by trainable variable name. */
+  grads: tf.NamedTensorMap;
+}
+
+/**
+ * Computes a batch's gradients for a model. Implementations may split the
+ * batch into micro-batches or across workers; the result is always the
+ * gradient of the mean loss over the whole batch, so one optimiser step per
+ * batch keeps the original training semantics.
+ */
+export interface GradientEngine {
+  readonly description: string;
+  gradients(x: tf.Tensor4D, labels: tf.Tensor1D): Promise<BatchGradients>;
+  /** `gradients()` of the rows `indices` of `data`; engines with workers gather them there. */
+  gradientsAt(data: LabeledTensors, indices: Int32Array): Promise<BatchGradients>;
+  /** evaluate() of lib/model/predict.ts on the engine's own threads, where it has them. */
+  evaluate?(data: LabeledTensors): Promise<Evaluation>;
+  /** Frees what the engine holds (worker threads, for one); safe to await either way. */
+  dispose(): void | Promise<void>;
+}

@@ -1,0 +1,31 @@
+/** One row of the training history, named as Keras names them. */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  seconds: number;
+}
+
+/** The columns of an epoch's row, as formatted in the Keras-style line and the notebook's table. */
+export const EPOCH_COLUMNS = ['epoch', 'seconds', 'loss', 'accuracy', 'val_loss', 'val_accuracy'] as const;
+
+/** An epoch's values formatted as Keras prints them, in EPOCH_COLUMNS order. */
+export function epochFields(log: EpochLog): string[] {
+  const f = (v: number) => v.toFixed(4);
+  return [String(log.epoch), log.seconds.toFixed(1), f(log.loss), f(log.accuracy), f(log.val_loss), f(log.val_accuracy)];
+}
+
+/** `Epoch 3/25 - 5.2s - loss: … - accuracy: … - val_loss: … - val_accuracy: …`, as Keras prints an epoch. */
+export function formatEpochLog(log: EpochLog, epochs: number): string {
+  const [, seconds, ...metrics] = epochFields(log);
+  const named = EPOCH_COLUMNS.slice(2).map((name, i) => `${name}: ${metrics[i]}`);
+  return [`Epoch ${log.epoch}/${epochs}`, `${seconds}s`, ...named].join(' - ');
+}
+
+/** A training history under a name, e.g. one setting of a comparison. */
+export interface NamedHistory {
+  name: string;
+  history: readonly EpochLog[];
+}
