@@ -117,7 +117,7 @@ describe('the shipped copy of Fashion-MNIST', () => {
 
   it('is found through the notebooks/lib symlink, as tslab loads lib', () => {
     assert.ok(fs.lstatSync(path.join(REPO, 'notebooks', 'lib')).isSymbolicLink());
-    // tslab names modules by the path they were imported through: notebooks/lib/data-files.
+    // tslab names modules by the path they were imported through: notebooks/lib/data/fashion-mnist.
     assert.equal(defaultDataDir(path.join(REPO, 'notebooks', 'lib')), SHIPPED);
     assert.equal(defaultDataDir(), SHIPPED);
   });

@@ -23,7 +23,7 @@ test(
       assert.ok(
         built.equals(committed),
         `rebuilt kernels.wasm (${built.length} bytes) differs from the committed one (${committed.length} bytes) with ${clang}; ` +
-          'run scripts/build-wasm.sh and commit lib/wasm-kernels/kernels.wasm (it was built with Debian clang 14)',
+          'run scripts/build-wasm.sh and commit lib/engine/wasm-kernels/kernels.wasm (it was built with Debian clang 14)',
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
