@@ -56,14 +56,18 @@ function failWhen(t: TestContext, method: 'open' | 'rename', matches: (file: str
   );
 }
 
-/** Saves the model of `seed` to `dir` in a child process, as `user` when given. */
-function saveInChild(dir: string, seed: number, user: { uid?: number; gid?: number }) {
+/**
+ * Saves the model of `seed` to `dir` in a child process, as `user` when given;
+ * with `checkOnly`, only runs checkSaveTarget.
+ */
+function saveInChild(dir: string, seed: number, user: { uid?: number; gid?: number }, checkOnly = false) {
   const script = `
-    const { saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
+    const { checkSaveTarget, saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
     const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/cnn.ts'))});
     const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/hyperparams.ts'))});
+    const save = () => saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: ${seed} }), process.env.MODEL_DIR);
     require('@tensorflow/tfjs').setBackend('cpu')
-      .then(() => saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: ${seed} }), process.env.MODEL_DIR))
+      .then(${checkOnly} ? () => checkSaveTarget(process.env.MODEL_DIR) : save)
       .catch((e) => { console.error(e.message); process.exit(1); });
   `;
   return spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
@@ -245,9 +249,13 @@ describe('saveModel in a used directory', () => {
       assert.deepEqual(predict(await loadModel(dir)), predict(modelWithSeed(2)));
       assert.equal(await loadModelMetadata(dir), null);
 
-      const refused = saveInChild(missing, 2, user);
-      assert.equal(refused.status, 1);
-      assert.match(refused.stderr, new RegExp(`cannot save a model to ${escape(missing)}: ${escape(parent)} is not writable \\(EACCES\\)`));
+      // checkSaveTarget, which train --save runs before training, tells both apart too.
+      assert.equal(saveInChild(dir, 2, user, true).status, 0);
+      for (const checkOnly of [false, true]) {
+        const refused = saveInChild(missing, 2, user, checkOnly);
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, new RegExp(`cannot save a model to ${escape(missing)}: ${escape(parent)} is not writable \\(EACCES\\)`));
+      }
     } finally {
       chmodSync(parent, 0o755);
     }
