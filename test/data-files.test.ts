@@ -255,6 +255,24 @@ describe('loadFashionMnist on local files', () => {
     assert.ok(!readFile.mock.calls.some((c) => c.arguments[0] === big));
   });
 
+  it('names a data file it may not read, and what to do', async (t) => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data);
+    const locked = path.join(dir, 'train-labels-idx1-ubyte.gz');
+    // Root reads any file, so the refusal a user meets is injected.
+    const readFile = fs.promises.readFile;
+    t.mock.method(fs.promises, 'readFile', (file: string, ...rest: unknown[]) =>
+      file === locked
+        ? Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' }))
+        : (readFile as (...args: unknown[]) => Promise<Buffer>)(file, ...rest),
+    );
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, download: false }),
+      new RegExp(`^${escape(locked)} cannot be read \\(EACCES\\)\\. Give this user read access to it, or copy the four files`),
+    );
+  });
+
   it('lists every missing file when downloads are disabled', async () => {
     const dir = tempDir();
     const data = fakeData();

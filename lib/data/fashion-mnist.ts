@@ -251,7 +251,13 @@ async function readVerified(file: string, expected: FileChecksums, options: Load
         `(gunzipped). The file is cut short or not the official Fashion-MNIST file, and was not used. Delete it, ${refetch}.`,
     );
   }
-  const bytes = await fs.promises.readFile(file);
+  const bytes = await fs.promises.readFile(file).catch((e: unknown) => {
+    throw new Error(
+      `${file} cannot be read (${errorCode(e) ?? (e as Error).message}). Give this user read access to it, ` +
+        'or copy the four files into a directory of your own and set FASHION_MNIST_DIR to it.',
+      { cause: e },
+    );
+  });
   const actual = createHash('md5').update(bytes).digest('hex');
   if (actual !== expected.gz && actual !== expected.raw) {
     throw new Error(
