@@ -144,10 +144,17 @@ async function checkReplaceable(target: string): Promise<boolean> {
   return true;
 }
 
-/** Removes the entries of `dir` whose names start with `prefix`: what interrupted saves left. */
+/**
+ * Removes the entries of `dir` whose names start with `prefix`: what
+ * interrupted saves left. A read-only `dir` keeps them (the save then goes
+ * into the model directory itself).
+ */
 async function removeLeftovers(dir: string, prefix: string): Promise<void> {
   for (const name of await fsp.readdir(dir)) {
-    if (name.startsWith(prefix)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    if (!name.startsWith(prefix)) continue;
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true }).catch((e: unknown) => {
+      if (!NOT_WRITABLE.has(errorCode(e) ?? '')) throw e;
+    });
   }
 }
 
