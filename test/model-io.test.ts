@@ -372,6 +372,16 @@ describe('loadModel errors', () => {
     await assert.rejects(loadModel(dir), new RegExp(`${escape(path.join(dir, 'model.json'))} is missing`));
   });
 
+  it('says a save into the directory was interrupted', async () => {
+    const dir = await copyOfSave();
+    // What saveInPlace leaves when killed between removing model.json and renaming the new one in.
+    await fsp.rename(path.join(dir, 'model.json'), path.join(dir, 'model.json.tmp-0123456789ab'));
+    await assert.rejects(
+      loadModel(dir),
+      /model\.json is missing; a save into this directory was interrupted: save the model again$/,
+    );
+  });
+
   it('names a truncated model.json', async () => {
     const dir = await copyOfSave();
     const file = path.join(dir, 'model.json');

@@ -312,7 +312,11 @@ async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
     if (!(await exists(dir))) {
       throw new Error(`no saved model at ${dir}: the directory does not exist${await backupHint(dir)}`);
     }
-    throw new Error(`no saved model at ${dir}: ${file} is missing`);
+    const interrupted = (await fsp.readdir(dir)).some((name) => name.startsWith(`${MODEL_JSON}.tmp-`));
+    throw new Error(
+      `no saved model at ${dir}: ${file} is missing` +
+        (interrupted ? '; a save into this directory was interrupted: save the model again' : ''),
+    );
   }
   const json = parseJson(text, file);
   if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {
