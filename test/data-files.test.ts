@@ -556,6 +556,15 @@ describe('loadFashionMnist downloading from a mirror', () => {
     assert.ok(!filesInDir().includes(file));
   });
 
+  it('does not wait for a retry past the deadline', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => res.writeHead(503).end());
+    await assertRejects(
+      loadFashionMnist(options({ retries: 3, retryDelayMs: 1000, deadlineMs: 500 })),
+      /failed: HTTP 503 Service Unavailable, expected 200, and the download deadline \(500 ms\) leaves no time to retry\./,
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 1);
+  });
+
   it('follows a redirect loop only so far, and says it loops', async () => {
     const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, req, res) =>
       res.writeHead(302, { location: req.url }).end(),

@@ -110,10 +110,12 @@ export async function downloadVerified(
       await fs.promises.rm(temp, { force: true });
       const failure = e instanceof AttemptError ? e : new AttemptError((e as Error).message, false);
       const delayMs = retryDelayMs * 2 ** (attempt - 1);
-      if (!failure.transient || attempt > retries || Date.now() + delayMs >= deadline) {
+      const late = failure.transient && attempt <= retries && Date.now() + delayMs >= deadline;
+      if (!failure.transient || attempt > retries || late) {
         const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+        const why = late ? `, and the download deadline (${seconds(deadlineMs)}) leaves no time to retry` : '';
         throw new Error(
-          `Downloading ${file} from ${url} failed${tries}: ${failure.message}. Nothing was written to ${dest}.`,
+          `Downloading ${file} from ${url} failed${tries}: ${failure.message}${why}. Nothing was written to ${dest}.`,
         );
       }
       onProgress({ phase: 'retry', file, url, attempt, error: failure.message, delayMs });
