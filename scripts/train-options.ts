@@ -81,20 +81,27 @@ export function parseTrainArgs(args: readonly string[]): TrainCommand {
     // Numbers, except for hyperparameters whose default is text.
     const value = typeof DEFAULT_HYPERPARAMETERS[key] === 'number' ? Number(raw) : raw;
     if (raw.trim() === '' || Number.isNaN(value)) throw new Error(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-    // One at a time, so the message names the flag.
-    try {
-      resolveHyperparameters({ [key]: value });
-    } catch (e) {
-      throw new Error(`--${flag}: ${(e as Error).message}`);
-    }
     overrides[key] = value;
   }
   return {
     help: false,
-    hyperparameters: resolveHyperparameters(overrides as Partial<Hyperparameters>),
+    hyperparameters: resolveWithFlags(overrides as Partial<Hyperparameters>),
     save: given.get('save'),
     json: given.has('json'),
   };
+}
+
+/** resolveHyperparameters, with the option that set a refused value named first. */
+function resolveWithFlags(overrides: Partial<Hyperparameters>): Hyperparameters {
+  try {
+    return resolveHyperparameters(overrides);
+  } catch (e) {
+    const message = (e as Error).message;
+    const flag = Object.keys(HYPERPARAMETER_FLAGS).find((f) =>
+      message.startsWith(`hyperparameter ${HYPERPARAMETER_FLAGS[f].key} `),
+    );
+    throw new Error(flag === undefined ? message : `--${flag}: ${message}`);
+  }
 }
 
 /** What `npm run train -- --help` prints. */
