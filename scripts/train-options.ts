@@ -80,7 +80,9 @@ export function parseTrainArgs(args: readonly string[]): TrainCommand {
     if (raw === undefined) continue;
     // Numbers, except for hyperparameters whose default is text.
     const value = typeof DEFAULT_HYPERPARAMETERS[key] === 'number' ? Number(raw) : raw;
-    if (raw.trim() === '' || Number.isNaN(value)) throw new Error(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
+    if (typeof value === 'number' && (raw.trim() === '' || Number.isNaN(value))) {
+      throw new Error(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
+    }
     overrides[key] = value;
   }
   return {
