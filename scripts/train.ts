@@ -1,47 +1,26 @@
 /**
  * The notebook's pipeline from the terminal, without the pictures.
- * npm run train -- [--epochs N] [--batch-size N] [--lr X] [--dropout X] [--filters N]
- *                  [--dense-units N] [--validation-fraction X] [--seed N] [--save DIR] [--json]
+ * `npm run train -- --help` lists the options (train-options.ts).
  */
-import { parseArgs } from 'node:util';
 import { selectBackend } from '../lib/engine/backend';
 import { loadFashionMnist } from '../lib/data/fashion-mnist';
-import { resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { formatClassificationReport } from '../lib/report/metrics';
-import { saveModel } from '../lib/model/io';
+import { checkSaveTarget, saveModel } from '../lib/model/io';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
 import { formatEpochLog } from '../lib/training/epoch-log';
-
-const FLAGS: Record<string, keyof Hyperparameters> = {
-  epochs: 'epochs',
-  'batch-size': 'batchSize',
-  lr: 'learningRate',
-  dropout: 'dropout',
-  filters: 'filters',
-  'dense-units': 'denseUnits',
-  'validation-fraction': 'validationFraction',
-  seed: 'seed',
-};
+import { parseTrainArgs, trainHelp } from './train-options';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
-      save: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const overrides: Partial<Hyperparameters> = {};
-  for (const [flag, key] of Object.entries(FLAGS)) {
-    const raw = (values as Record<string, string | boolean | undefined>)[flag];
-    if (typeof raw !== 'string') continue;
-    const value = Number(raw);
-    if (raw.trim() === '' || Number.isNaN(value)) throw new RangeError(`--${flag} must be a number, got ${JSON.stringify(raw)}`);
-    overrides[key] = value;
+  const command = parseTrainArgs(process.argv.slice(2));
+  if (command.help) {
+    process.stdout.write(trainHelp());
+    return;
   }
-  const hp = resolveHyperparameters(overrides);
+  const { hyperparameters: hp, save } = command;
+  // Before the run, not after it: a bad --save would otherwise lose the trained model.
+  if (save !== undefined) await checkSaveTarget(save);
   // With --json, stdout carries only the result line; progress goes to stderr.
-  const log = values.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
+  const log = command.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
 
   // Before any tensor exists, so the data is created on the backend that trains on it.
   await selectBackend();
@@ -53,11 +32,11 @@ async function main(): Promise<void> {
   log(`backend: ${run.backend.name} (${run.backend.reason})`);
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);
   log(formatClassificationReport(run.test.report));
-  if (typeof values.save === 'string') {
-    await saveModel(run.model, values.save, { hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
-    log(`model saved to ${values.save}`);
+  if (save !== undefined) {
+    await saveModel(run.model, save, { hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
+    log(`model saved to ${save}`);
   }
-  if (values.json) {
+  if (command.json) {
     console.log(
       JSON.stringify({
         hyperparameters: hp,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +61,7 @@ function fakeData(trainCount = 5, testCount = 3): FakeData {
   const sums = {} as Record<FashionMnistFile, FileChecksums>;
   for (const name of NAMES) {
     gz[name] = gzipSync(raw[name]);
-    sums[name] = { gz: md5(gz[name]), raw: md5(raw[name]) };
+    sums[name] = { gz: md5(gz[name]), raw: md5(raw[name]), gzBytes: gz[name].length, rawBytes: raw[name].length };
   }
   return { gz, md5: sums, trainPixels: raw['train-images-idx3-ubyte.gz'].subarray(16), trainLabels };
 }
@@ -162,7 +163,7 @@ describe('loadFashionMnist on local files', () => {
     const data = fakeData();
     writeData(dir, data);
     const damaged = path.join(dir, 't10k-labels-idx1-ubyte.gz');
-    fs.writeFileSync(damaged, data.gz['t10k-labels-idx1-ubyte.gz'].subarray(0, 20));
+    fs.writeFileSync(damaged, Buffer.from(data.gz['t10k-labels-idx1-ubyte.gz']).reverse());
     await assertRejects(
       loadFashionMnist({ dir, md5: data.md5, download: false }),
       new RegExp(
@@ -187,6 +188,88 @@ describe('loadFashionMnist on local files', () => {
     await assertRejects(
       loadFashionMnist({ dir, md5: sums, download: false }),
       /train-images-idx3-ubyte\.gz holds 5 images but \S+train-labels-idx1-ubyte\.gz holds 4 labels; expected one label per image/,
+    );
+  });
+
+  it('names FASHION_MNIST_DIR when it is a file or a symbolic link loop', async () => {
+    const parent = tempDir();
+    const file = path.join(parent, 'data.txt');
+    fs.writeFileSync(file, 'not a directory');
+    const loop = path.join(parent, 'loop');
+    fs.symlinkSync(path.join(parent, 'loop2'), loop);
+    fs.symlinkSync(loop, path.join(parent, 'loop2'));
+    const saved = process.env.FASHION_MNIST_DIR;
+    try {
+      for (const [value, problem] of [
+        [file, 'is a file'],
+        [loop, 'is a symbolic link that loops'],
+        [path.join(file, 'fashion'), 'has a file where a parent directory should be'],
+      ]) {
+        process.env.FASHION_MNIST_DIR = value;
+        for (const download of [true, false]) {
+          await assertRejects(
+            loadFashionMnist({ md5: fakeData().md5, download, baseUrl: 'http://127.0.0.1:9/' }),
+            new RegExp(`^FASHION_MNIST_DIR is ${escape(value)}, which ${problem}; expected a directory holding the four Fashion-MNIST files\\. Set FASHION_MNIST_DIR to a directory`),
+          );
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FASHION_MNIST_DIR;
+      else process.env.FASHION_MNIST_DIR = saved;
+    }
+    assert.equal(fs.readFileSync(file, 'utf8'), 'not a directory');
+  });
+
+  it('names a directory, or a pipe, in place of a data file', async () => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data, ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-labels-idx1-ubyte.gz']);
+    const inTheWay = path.join(dir, 't10k-images-idx3-ubyte.gz');
+    fs.mkdirSync(inTheWay);
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, baseUrl: 'http://127.0.0.1:9/' }),
+      new RegExp(`^${escape(inTheWay)} is a directory; expected the Fashion-MNIST file t10k-images-idx3-ubyte\\.gz`),
+    );
+    fs.rmdirSync(inTheWay);
+    const fifo = path.join(dir, 't10k-images-idx3-ubyte');
+    if (spawnSync('mkfifo', [fifo]).status === 0) {
+      // Reading a pipe nobody writes to would wait forever.
+      await assertRejects(
+        loadFashionMnist({ dir, md5: data.md5, download: false }),
+        new RegExp(`^${escape(fifo)} is not a regular file \\(a pipe, socket or device\\)`),
+      );
+    }
+  });
+
+  it('refuses a file of the wrong size without reading it', async (t) => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data);
+    const big = path.join(dir, 'train-labels-idx1-ubyte.gz');
+    fs.truncateSync(big, 3 * 2 ** 30);
+    const readFile = t.mock.method(fs.promises, 'readFile');
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, download: false }),
+      new RegExp(`^${escape(big)} holds ${3 * 2 ** 30} bytes; expected ${data.gz['train-labels-idx1-ubyte.gz'].length} \\(as released, gzip\\)`),
+    );
+    assert.ok(!readFile.mock.calls.some((c) => c.arguments[0] === big));
+  });
+
+  it('names a data file it may not read, and what to do', async (t) => {
+    const dir = tempDir();
+    const data = fakeData();
+    writeData(dir, data);
+    const locked = path.join(dir, 'train-labels-idx1-ubyte.gz');
+    // Root reads any file, so the refusal a user meets is injected.
+    const readFile = fs.promises.readFile;
+    t.mock.method(fs.promises, 'readFile', (file: string, ...rest: unknown[]) =>
+      file === locked
+        ? Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' }))
+        : (readFile as (...args: unknown[]) => Promise<Buffer>)(file, ...rest),
+    );
+    await assertRejects(
+      loadFashionMnist({ dir, md5: data.md5, download: false }),
+      new RegExp(`^${escape(locked)} cannot be read \\(EACCES\\)\\. Give this user read access to it, or copy the four files`),
     );
   });
 
@@ -375,13 +458,13 @@ describe('loadFashionMnist downloading from a mirror', () => {
   });
 
   it('deletes a download whose md5 is wrong and does not retry it', async () => {
-    const { hits } = await startWith('t10k-labels-idx1-ubyte.gz', (_name, _req, res) =>
-      serve(res, data.gz['train-labels-idx1-ubyte.gz']),
-    );
+    // The right size, other bytes.
+    const other = Buffer.from(data.gz['t10k-labels-idx1-ubyte.gz']).reverse();
+    const { hits } = await startWith('t10k-labels-idx1-ubyte.gz', (_name, _req, res) => serve(res, other));
     await assertRejects(
       loadFashionMnist(options({ retries: 2 })),
       new RegExp(
-        `t10k-labels-idx1-ubyte\\.gz from \\S+ failed: md5 of the download is ${data.md5['train-labels-idx1-ubyte.gz'].gz}, ` +
+        `t10k-labels-idx1-ubyte\\.gz from \\S+ failed: md5 of the download is ${md5(other)}, ` +
           `expected ${data.md5['t10k-labels-idx1-ubyte.gz'].gz}`,
       ),
     );
@@ -407,16 +490,180 @@ describe('loadFashionMnist downloading from a mirror', () => {
     assert.deepEqual(filesInDir(), [...NAMES].sort());
   });
 
-  it('removes temporaries left by a killed process, and only those', async () => {
-    await startWith(null);
+  it('stops a body longer than the file at its expected size, writing no more than that', async () => {
+    const file = 'train-labels-idx1-ubyte.gz';
+    const expected = data.gz[file].length;
+    let sent = 0;
+    await startWith(file, (_name, _req, res) => {
+      // No Content-Length: the body ends when the server closes, here never before 8 MB.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.on('error', () => {});
+      const chunk = Buffer.alloc(16 * 1024, 7);
+      const pump = () => {
+        while (sent < 8 * 2 ** 20 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await assertRejects(
+      loadFashionMnist(options()),
+      new RegExp(`${file} from \\S+ failed: the server sent more than the expected ${expected} bytes`),
+    );
+    const written = events.flatMap((e) => (e.phase === 'progress' && e.file === file ? [e.receivedBytes] : []));
+    assert.ok(Math.max(...written) <= expected, `wrote ${Math.max(...written)} bytes of a ${expected}-byte file`);
+    assert.ok(sent < 8 * 2 ** 20, 'the endless body was not cut off');
+    assert.deepEqual(filesInDir(), ['train-images-idx3-ubyte.gz']);
+  });
+
+  it('refuses a response that announces a size other than the file size, before reading it', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => {
+      res.writeHead(200, { 'content-length': 2_350_000_000 });
+      res.on('error', () => {});
+      res.write(Buffer.alloc(1024));
+    });
+    await assertRejects(
+      loadFashionMnist(options({ retries: 2 })),
+      new RegExp(
+        `failed: the server announced 2350000000 bytes, expected ${data.gz['train-images-idx3-ubyte.gz'].length}`,
+      ),
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 1);
+    assert.ok(!events.some((e) => e.phase === 'progress'));
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('gives up on a mirror that trickles bytes at its deadline', async () => {
+    const file = 't10k-labels-idx1-ubyte.gz';
+    const body = data.gz[file];
+    await startWith(file, (_name, _req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.on('error', () => {});
+      // A byte every 40 ms: never a 300 ms stall, and the whole file would take over a second.
+      let next = 0;
+      const timer: NodeJS.Timeout = setInterval(() => {
+        if (res.destroyed || next === body.length) return void (clearInterval(timer), res.end());
+        res.write(body.subarray(next, ++next));
+      }, 40);
+    });
+    await assertRejects(
+      loadFashionMnist(options({ deadlineMs: 400 })),
+      new RegExp(`${file} from \\S+ failed: it did not finish within 400 ms \\(the download deadline\\): \\d+ of ${body.length} bytes arrived`),
+    );
+    assert.ok(body.length * 40 > 1000, 'the trickle would have finished within the deadline');
+    assert.ok(!filesInDir().includes(file));
+  });
+
+  it('does not wait for a retry past the deadline', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => res.writeHead(503).end());
+    await assertRejects(
+      loadFashionMnist(options({ retries: 3, retryDelayMs: 1000, deadlineMs: 500 })),
+      /failed: HTTP 503 Service Unavailable, expected 200, and the download deadline \(500 ms\) leaves no time to retry\./,
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 1);
+  });
+
+  it('follows a redirect loop only so far, and says it loops', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, req, res) =>
+      res.writeHead(302, { location: req.url }).end(),
+    );
+    await assertRejects(
+      loadFashionMnist(options({ retries: 2 })),
+      /train-images-idx3-ubyte\.gz from \S+ failed: more than 5 redirects \(the last to \S+train-images-idx3-ubyte\.gz\); the mirror redirects in a loop/,
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 6);
+  });
+
+  it('retries a body cut short without a Content-Length', async () => {
+    const body = data.gz['train-images-idx3-ubyte.gz'];
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, req, _res, hit) => {
+      // Neither Content-Length nor chunks: closing the connection ends the body, complete or not.
+      req.socket.end(
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'),
+          hit === 1 ? body.subarray(0, body.length >> 1) : body,
+        ]),
+      );
+    });
+    const loaded = await loadFashionMnist(options({ retries: 1 }));
+    assert.equal(loaded.train.count, 5);
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 2);
+    const retry = events.find((e) => e.phase === 'retry');
+    assert.equal(
+      retry?.phase === 'retry' ? retry.error : '',
+      `the connection closed after ${body.length >> 1} of ${body.length} bytes`,
+    );
+  });
+
+  it('refuses a complete response of another size, such as an error page, without retrying', async () => {
+    const { hits } = await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => {
+      // No Content-Length: node sends it in chunks, whose clean end says the body is whole.
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>Please log in</html>');
+    });
+    await assertRejects(
+      loadFashionMnist(options({ retries: 2 })),
+      new RegExp(
+        `train-images-idx3-ubyte\\.gz from \\S+ failed: the server sent 26 bytes of text/html, ` +
+          `expected ${data.gz['train-images-idx3-ubyte.gz'].length}; it does not serve this file`,
+      ),
+    );
+    assert.equal(hits.get('train-images-idx3-ubyte.gz'), 1);
+    assert.deepEqual(filesInDir(), []);
+  });
+
+  it('names the mirror setting when FASHION_MNIST_MIRROR is not a URL', async () => {
+    const saved = process.env.FASHION_MNIST_MIRROR;
+    try {
+      for (const bad of ['fashion-mnist.example.com/files', 'ftp://mirror.example.com/fm/']) {
+        process.env.FASHION_MNIST_MIRROR = bad;
+        await assertRejects(
+          loadFashionMnist(options({ baseUrl: undefined })),
+          new RegExp(`^FASHION_MNIST_MIRROR is "${escape(bad)}", which is not an http:// or https:// URL`),
+        );
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FASHION_MNIST_MIRROR;
+      else process.env.FASHION_MNIST_MIRROR = saved;
+    }
+    assert.equal(fs.existsSync(dir) ? filesInDir().length : 0, 0);
+  });
+
+  it('refuses a symbolic link to nowhere in place of a data file, and leaves it', async () => {
+    const { hits } = await startWith(null);
     fs.mkdirSync(dir, { recursive: true });
-    // Beyond Linux's largest pid, so certainly not running; the second belongs to this live process.
-    const stale = 'train-labels-idx1-ubyte.gz.99999999-0badf00d.tmp';
-    const live = `train-labels-idx1-ubyte.gz.${process.pid}-0badf00d.tmp`;
-    fs.writeFileSync(path.join(dir, stale), 'half');
-    fs.writeFileSync(path.join(dir, live), 'half');
-    await loadFashionMnist(options());
-    assert.deepEqual(filesInDir(), [...NAMES, live].sort());
+    const link = path.join(dir, 'train-labels-idx1-ubyte.gz');
+    fs.symlinkSync('/nonexistent/train-labels-idx1-ubyte.gz', link);
+    await assertRejects(
+      loadFashionMnist(options()),
+      new RegExp(`^${escape(link)} is a symbolic link to /nonexistent/train-labels-idx1-ubyte\\.gz, which does not exist`),
+    );
+    assert.equal(fs.readlinkSync(link), '/nonexistent/train-labels-idx1-ubyte.gz');
+    assert.equal(hits.size, 0, 'nothing was downloaded');
+  });
+
+  it('removes what killed downloads of any file left, whatever their pid, and only those', async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    writeData(dir, data);
+    const past = Date.now() - 1000;
+    const future = Date.now() + 3_600_000;
+    const stale = [
+      // Its process is gone.
+      `train-images-idx3-ubyte.gz.99999999-${future}-0badf00d.tmp`,
+      // PID 1 is alive (init, or a new process after a container restart), but the deadline has passed.
+      `t10k-labels-idx1-ubyte.gz.1-${past}-0badf00d.tmp`,
+      // This process's pid, reused after a restart, but not one of its downloads.
+      `train-labels-idx1-ubyte.gz.${process.pid}-${future}-0badf00d.tmp`,
+      // Written before downloads had deadlines.
+      `t10k-images-idx3-ubyte.gz.1-0badf00d.tmp`,
+    ];
+    // A download still running in another live process, within its deadline.
+    const running = `t10k-images-idx3-ubyte.gz.1-${future}-0badf00d.tmp`;
+    for (const name of [...stale, running]) fs.writeFileSync(path.join(dir, name), 'half');
+    await loadFashionMnist({ dir, md5: data.md5, download: false });
+    assert.deepEqual(filesInDir(), [...NAMES, running].sort());
   });
 });
 
@@ -457,3 +704,7 @@ describe('progressReporter', () => {
     assert.match(writes.at(-1) ?? '', /^\rtrain-labels-idx1-ubyte\.gz █{30} 100% .*\n$/);
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

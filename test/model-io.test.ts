@@ -1,6 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, promises as fsp, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  promises as fsp,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -44,9 +56,33 @@ function failWhen(t: TestContext, method: 'open' | 'rename', matches: (file: str
   );
 }
 
+/**
+ * Saves the model of `seed` to `dir` in a child process, as `user` when given;
+ * with `checkOnly`, only runs checkSaveTarget.
+ */
+function saveInChild(dir: string, seed: number, user: { uid?: number; gid?: number }, checkOnly = false) {
+  const script = `
+    const { checkSaveTarget, saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
+    const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/cnn.ts'))});
+    const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/hyperparams.ts'))});
+    const save = () => saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: ${seed} }), process.env.MODEL_DIR);
+    require('@tensorflow/tfjs').setBackend('cpu')
+      .then(${checkOnly} ? () => checkSaveTarget(process.env.MODEL_DIR) : save)
+      .catch((e) => { console.error(e.message); process.exit(1); });
+  `;
+  return spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, MODEL_DIR: dir },
+    encoding: 'utf8',
+    ...user,
+  });
+}
+
 before(async () => {
   await tf.setBackend('cpu');
   root = mkdtempSync(path.join(os.tmpdir(), 'model-io-test-'));
+  // Other users reach the model directories only in the read-only parent test.
+  chmodSync(root, 0o755);
   const rng = new Rng(1);
   const pixels = Float32Array.from({ length: 4 * IMAGE_SIZE * IMAGE_SIZE }, () => rng.next());
   batch = tf.tensor4d(pixels, [4, IMAGE_SIZE, IMAGE_SIZE, 1]);
@@ -147,6 +183,87 @@ describe('saveModel / loadModel', () => {
   });
 });
 
+describe('saveModel in a used directory', () => {
+  it('removes what interrupted saves left beside the model', async () => {
+    const dir = newModelDir();
+    await saveModel(modelWithSeed(1), dir);
+    const parent = path.dirname(dir);
+    for (const leftover of ['.model.tmp-a1b2c3', '.model.tmp-d4e5f6', '.model.old-0a0b0c']) {
+      mkdirSync(path.join(parent, leftover));
+      writeFileSync(path.join(parent, leftover, 'weights.bin'), Buffer.alloc(1024));
+    }
+    writeFileSync(path.join(parent, 'other-notes.txt'), 'not ours');
+    const next = modelWithSeed(2);
+    await saveModel(next, dir);
+    assert.deepEqual(siblings(dir), ['model', 'other-notes.txt']);
+    assert.deepEqual(predict(await loadModel(dir)), predict(next));
+  });
+
+  it('creates directories as the umask says, like mkdir', async (t) => {
+    const previous = process.umask();
+    t.after(() => process.umask(previous));
+    for (const mask of [0o022, 0o077, 0o002]) {
+      process.umask(mask);
+      const dir = newModelDir();
+      await saveModel(modelWithSeed(1), dir);
+      assert.equal((statSync(dir).mode & 0o777).toString(8), (0o777 & ~mask).toString(8), `umask ${mask.toString(8)}`);
+      assert.equal((statSync(path.join(dir, 'weights.bin')).mode & 0o777).toString(8), (0o666 & ~mask).toString(8));
+    }
+  });
+
+  it('saves through a symbolic link into the directory it names, keeping the link', async () => {
+    const parent = path.dirname(newModelDir());
+    const real = path.join(parent, 'run-3');
+    const link = path.join(parent, 'latest');
+    await saveModel(modelWithSeed(1), real);
+    symlinkSync('run-3', link);
+    const next = modelWithSeed(2);
+    await saveModel(next, link);
+    assert.equal(readlinkSync(link), 'run-3');
+    assert.deepEqual(predict(await loadModel(real)), predict(next));
+    assert.deepEqual(readdirSync(parent).sort(), ['latest', 'run-3']);
+
+    const dangling = path.join(parent, 'dangling');
+    symlinkSync('missing-run', dangling);
+    await assert.rejects(
+      saveModel(next, dangling),
+      new RegExp(`cannot save a model to ${escape(dangling)}: it is a symbolic link to missing-run, which does not exist`),
+    );
+  });
+
+  it('saves into a writable model directory under a read-only parent', async () => {
+    // Root ignores permissions, so the save runs as an unprivileged user then.
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const parent = path.dirname(newModelDir());
+    const dir = path.join(parent, 'model');
+    await saveModel(modelWithSeed(1), dir, { version: 1 });
+    const missing = path.join(parent, 'not-there');
+    // Left by a save killed before the parent became read-only: it cannot be removed now, and must not stop the save.
+    mkdirSync(path.join(parent, '.model.tmp-0a0b0c0d0e0f'));
+    if ('uid' in user) {
+      for (const p of [parent, dir, ...readdirSync(dir).map((f) => path.join(dir, f))]) chownSync(p, 65534, 65534);
+    }
+    chmodSync(parent, 0o555);
+    try {
+      const saved = saveInChild(dir, 2, user);
+      assert.equal(saved.status, 0, saved.stderr);
+      assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
+      assert.deepEqual(predict(await loadModel(dir)), predict(modelWithSeed(2)));
+      assert.equal(await loadModelMetadata(dir), null);
+
+      // checkSaveTarget, which train --save runs before training, tells both apart too.
+      assert.equal(saveInChild(dir, 2, user, true).status, 0);
+      for (const checkOnly of [false, true]) {
+        const refused = saveInChild(missing, 2, user, checkOnly);
+        assert.equal(refused.status, 1);
+        assert.match(refused.stderr, new RegExp(`cannot save a model to ${escape(missing)}: ${escape(parent)} is not writable \\(EACCES\\)`));
+      }
+    } finally {
+      chmodSync(parent, 0o755);
+    }
+  });
+});
+
 describe('a save killed mid-way', () => {
   /**
    * Runs a save of a different model in a child process that SIGKILLs itself
@@ -187,10 +304,11 @@ describe('a save killed mid-way', () => {
     assert.deepEqual(readdirSync(path.join(path.dirname(dir), left[0])), ['weights.bin']);
 
     assert.deepEqual(predict(await loadModel(dir)), predict(previous));
-    // A later save is not disturbed by the leftover.
+    // The next save removes the leftover.
     const next = modelWithSeed(3);
     await saveModel(next, dir);
     assert.deepEqual(predict(await loadModel(dir)), predict(next));
+    assert.deepEqual(siblings(dir), ['model']);
   });
 
   it('between the two renames: loadModel names the backup holding the previous model', async () => {
@@ -210,6 +328,17 @@ describe('a save killed mid-way', () => {
 
     await fsp.rename(backup, dir);
     assert.deepEqual(predict(await loadModel(dir)), predict(previous));
+  });
+
+  it('between the two renames, then saved again: the backup goes once the new model is in place', async () => {
+    const dir = newModelDir();
+    await saveModel(modelWithSeed(1), dir);
+    saveAndKill(dir, 'rename', `(name) => name.startsWith('.model.tmp-')`);
+    assert.equal(siblings(dir).filter((name) => name.startsWith('.model.old-')).length, 1);
+    const next = modelWithSeed(3);
+    await saveModel(next, dir);
+    assert.deepEqual(predict(await loadModel(dir)), predict(next));
+    assert.deepEqual(siblings(dir), ['model']);
   });
 });
 
@@ -241,6 +370,16 @@ describe('loadModel errors', () => {
     const dir = await copyOfSave();
     await fsp.rm(path.join(dir, 'model.json'));
     await assert.rejects(loadModel(dir), new RegExp(`${escape(path.join(dir, 'model.json'))} is missing`));
+  });
+
+  it('says a save into the directory was interrupted', async () => {
+    const dir = await copyOfSave();
+    // What saveInPlace leaves when killed between removing model.json and renaming the new one in.
+    await fsp.rename(path.join(dir, 'model.json'), path.join(dir, 'model.json.tmp-0123456789ab'));
+    await assert.rejects(
+      loadModel(dir),
+      /model\.json is missing; a save into this directory was interrupted: save the model again$/,
+    );
   });
 
   it('names a truncated model.json', async () => {

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { HYPERPARAMETER_FLAGS } from '../scripts/train-options';
 
 const root = path.join(__dirname, '..');
 
-function train(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'train.ts'), ...args], { cwd: root, encoding: 'utf8' });
+function train(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'train.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 }
 
 test('npm run train --json: progress on stderr, one JSON line with the promised fields on stdout', () => {
@@ -23,10 +31,60 @@ test('npm run train --json: progress on stderr, one JSON line with the promised 
   assert.match(out.stderr, /training with .*\nEpoch 1\/1 - /);
 });
 
-test('npm run train refuses a bad flag value before doing any work, naming it', () => {
-  const out = train(['--lr', 'fast']);
-  assert.equal(out.status, 1);
-  assert.match(out.stderr, /train: --lr must be a number, got "fast"/);
-  const negative = train(['--epochs=-2']);
-  assert.match(negative.stderr, /train: hyperparameter epochs must be a positive integer, got -2/);
+test('npm run train -- --help lists every option with its default and range, and does nothing else', () => {
+  for (const flag of ['--help', '-h']) {
+    const out = train(['--epochs', '3', flag]);
+    assert.equal(out.status, 0, out.stderr);
+    assert.equal(out.stderr, '');
+    assert.match(out.stdout, /^Usage: npm run train -- \[options\]/);
+    const line = (name: string) => out.stdout.split('\n').find((l) => l.trimStart().startsWith(name)) ?? '';
+    for (const [name, { key }] of Object.entries(HYPERPARAMETER_FLAGS)) {
+      assert.match(line(`--${name} `), new RegExp(`; default ${DEFAULT_HYPERPARAMETERS[key]}, (a|an) `), name);
+    }
+    assert.match(line('--epochs '), /default 25, a positive integer$/);
+    assert.match(line('--lr '), /default 0\.001, a finite number > 0$/);
+    assert.match(line('--dropout '), /default 0\.2, a number in \[0, 1\)$/);
+    assert.match(line('--seed '), /default 42, an integer in \[0, 2\^32\)$/);
+    assert.match(line('--save DIR'), /default: not saved/);
+    assert.match(line('--json'), /default: off/);
+    assert.match(line('-h, --help'), /this help/);
+  }
+});
+
+test('npm run train refuses bad options before doing any work, naming the fix', () => {
+  const cases: [string[], RegExp][] = [
+    [['--batchsize', '10'], /^train: unknown option --batchsize; did you mean --batch-size\? \(npm run train -- --help lists every option\)$/],
+    [['--learningRate=0.01'], /^train: unknown option --learningRate; did you mean --lr\?/],
+    [['--epoch', '3'], /^train: unknown option --epoch; did you mean --epochs\?/],
+    [['--lr', 'fast'], /^train: --lr must be a number, got "fast"$/],
+    [['--lr', 'Infinity'], /^train: --lr: hyperparameter learningRate must be a finite number > 0, got Infinity$/],
+    [['--epochs=-2'], /^train: --epochs: hyperparameter epochs must be a positive integer, got -2$/],
+    [['--epochs'], /^train: --epochs needs a value \(a positive integer\), got nothing$/],
+    [['--epochs', '--json'], /^train: --epochs needs a value \(a positive integer\), got "--json"$/],
+    [['--epochs', '1', '--epochs', '2'], /^train: --epochs is given twice; give it once$/],
+    [['--json=yes'], /^train: --json takes no value, got --json=yes$/],
+    [['--save='], /^train: --save needs a value \(a directory\), got ""$/],
+    [['5'], /^train: unexpected argument "5": options are written --name value/],
+  ];
+  for (const [args, message] of cases) {
+    const out = train(args);
+    assert.equal(out.status, 1, args.join(' '));
+    assert.match(out.stderr.trim(), message, args.join(' '));
+    assert.equal(out.stdout, '', args.join(' '));
+  }
+});
+
+test('npm run train -- --save checks the directory before training', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-cli-'));
+  try {
+    const notes = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notes, 'keep');
+    const out = train(['--save', dir, '--epochs', '1']);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, new RegExp(`^train: refusing to replace ${dir}: it holds 1 entries but no model\\.json`));
+    assert.doesNotMatch(out.stderr, /training with/);
+    assert.equal(fs.readFileSync(notes, 'utf8'), 'keep');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

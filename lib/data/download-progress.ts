@@ -9,7 +9,7 @@ interface EventBase {
 
 export type DownloadEvent =
   /** Bytes arrived; the first event of an attempt has receivedBytes 0. */
-  | (EventBase & { phase: 'progress'; receivedBytes: number; totalBytes: number | null })
+  | (EventBase & { phase: 'progress'; receivedBytes: number; totalBytes: number })
   /** The attempt failed and another follows after `delayMs`. */
   | (EventBase & { phase: 'retry'; error: string; delayMs: number })
   /** Verified and in place. */
@@ -53,18 +53,14 @@ export function progressReporter(
       shown = -1;
       sink.write(`Downloading ${file} from ${url}\n`);
     }
-    // Steps of 1% (terminal) or 10% (lines); of 1 MB or 5 MB when the size is unknown.
-    const step =
-      totalBytes === null
-        ? Math.floor(receivedBytes / (sink.tty ? 1e6 : 5e6))
-        : Math.floor((receivedBytes / totalBytes) * (sink.tty ? 100 : 10));
+    // Steps of 1% (terminal) or 10% (lines).
+    const step = Math.floor((receivedBytes / totalBytes) * (sink.tty ? 100 : 10));
     if (step === shown) return;
     shown = step;
     if (sink.tty) {
       sink.write(`\r${bar(file, receivedBytes, totalBytes)}`);
     } else if (receivedBytes > 0) {
-      const share = totalBytes === null ? '' : `${Math.floor((receivedBytes / totalBytes) * 100)}% `;
-      sink.write(`${file}: ${share}${amount(receivedBytes, totalBytes)}\n`);
+      sink.write(`${file}: ${Math.floor((receivedBytes / totalBytes) * 100)}% ${amount(receivedBytes, totalBytes)}\n`);
     }
   };
 }
@@ -75,8 +71,7 @@ export function textBar(fraction: number, width = 30): string {
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-function bar(file: string, receivedBytes: number, totalBytes: number | null): string {
-  if (totalBytes === null) return `${file} ${amount(receivedBytes, null)}`;
+function bar(file: string, receivedBytes: number, totalBytes: number): string {
   const percent = Math.floor((receivedBytes / totalBytes) * 100);
   return `${file} ${textBar(receivedBytes / totalBytes)} ${percent}% ${amount(receivedBytes, totalBytes)}`;
 }

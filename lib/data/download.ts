@@ -10,6 +10,11 @@ export type { DownloadEvent };
 export interface DownloadOptions {
   /** An attempt fails when nothing happens for this long: no connection, no response, or no new bytes. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * A file's whole download, every attempt and wait included, fails after this
+   * long, so a mirror that trickles bytes cannot hold it forever. Default 10 min.
+   */
+  deadlineMs?: number;
   /** Attempts after the first one, for failures that may pass (stall, reset, HTTP 5xx). Default 3. */
   retries?: number;
   /** Wait before the first retry, doubled for each further one. Default 1 s. */
@@ -18,7 +23,14 @@ export interface DownloadOptions {
   onProgress?: (event: DownloadEvent) => void;
 }
 
+/** What the file must be: its size caps the download, its md5 accepts it. */
+export interface ExpectedFile {
+  bytes: number;
+  md5: string;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 600_000;
 const DEFAULT_RETRIES = 3;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const MAX_REDIRECTS = 5;
@@ -46,36 +58,48 @@ class AttemptError extends Error {
   }
 }
 
+/** Temporary files this process is writing: a leftover that carries this process's pid but is not here is stale. */
+const ownTemps = new Set<string>();
+
 /**
- * Downloads `url` to `dest`, which appears only once complete with md5
- * `expectedMd5`: bytes go to a temporary file beside `dest` (same file
+ * Downloads `url` to `dest`, which appears only once complete with the
+ * expected size and md5: bytes go to a temporary file beside `dest` (same file
  * system, so the final rename is atomic), which is deleted whenever an
- * attempt fails. Transient failures are retried with exponential backoff.
+ * attempt fails. At most `expected.bytes` are written. Transient failures are
+ * retried with exponential backoff, all within `deadlineMs`.
  */
 export async function downloadVerified(
   url: string,
   dest: string,
-  expectedMd5: string,
+  expected: ExpectedFile,
   options: DownloadOptions = {},
 ): Promise<void> {
   const {
     timeoutMs = DEFAULT_TIMEOUT_MS,
+    deadlineMs = DEFAULT_DEADLINE_MS,
     retries = DEFAULT_RETRIES,
     retryDelayMs = DEFAULT_RETRY_DELAY_MS,
     onProgress = progressReporter(),
   } = options;
   const file = path.basename(dest);
+  const deadline = Date.now() + deadlineMs;
   await fs.promises.mkdir(path.dirname(dest), { recursive: true });
-  await removeStaleTemps(dest);
   for (let attempt = 1; ; attempt++) {
-    const temp = `${dest}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    // The deadline is in the name, so any later run can tell a leftover whose owner has given up.
+    const temp = `${dest}.${process.pid}-${deadline}-${randomBytes(4).toString('hex')}.tmp`;
+    ownTemps.add(temp);
     try {
-      const report = (receivedBytes: number, totalBytes: number | null) =>
-        onProgress({ phase: 'progress', file, url, attempt, receivedBytes, totalBytes });
-      const { md5, receivedBytes } = await fetchToFile(new URL(url), temp, timeoutMs, report);
-      if (md5 !== expectedMd5) {
+      const report = (receivedBytes: number) =>
+        onProgress({ phase: 'progress', file, url, attempt, receivedBytes, totalBytes: expected.bytes });
+      const { md5, receivedBytes } = await fetchToFile(new URL(url), temp, expected.bytes, {
+        timeoutMs,
+        deadline,
+        deadlineMs,
+        report,
+      });
+      if (md5 !== expected.md5) {
         throw new AttemptError(
-          `md5 of the download is ${md5}, expected ${expectedMd5}; the server sent a different file`,
+          `md5 of the download is ${md5}, expected ${expected.md5}; the server sent a different file`,
           false,
         );
       }
@@ -85,68 +109,122 @@ export async function downloadVerified(
     } catch (e) {
       await fs.promises.rm(temp, { force: true });
       const failure = e instanceof AttemptError ? e : new AttemptError((e as Error).message, false);
-      if (!failure.transient || attempt > retries) {
+      const delayMs = retryDelayMs * 2 ** (attempt - 1);
+      const late = failure.transient && attempt <= retries && Date.now() + delayMs >= deadline;
+      if (!failure.transient || attempt > retries || late) {
         const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
+        const why = late ? `, and the download deadline (${seconds(deadlineMs)}) leaves no time to retry` : '';
         throw new Error(
-          `Downloading ${file} from ${url} failed${tries}: ${failure.message}. Nothing was written to ${dest}.`,
+          `Downloading ${file} from ${url} failed${tries}: ${failure.message}${why}. Nothing was written to ${dest}.`,
         );
       }
-      const delayMs = retryDelayMs * 2 ** (attempt - 1);
       onProgress({ phase: 'retry', file, url, attempt, error: failure.message, delayMs });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
+    } finally {
+      ownTemps.delete(temp);
     }
   }
 }
 
-/** Streams one response (following redirects) into `temp`, hashing on the way. */
+interface Limits {
+  timeoutMs: number;
+  deadline: number;
+  deadlineMs: number;
+  report: (receivedBytes: number) => void;
+}
+
+/** Streams one response (following redirects) into `temp`, hashing on the way and stopping at `expectedBytes`. */
 async function fetchToFile(
   url: URL,
   temp: string,
-  timeoutMs: number,
-  report: (receivedBytes: number, totalBytes: number | null) => void,
+  expectedBytes: number,
+  { timeoutMs, deadline, deadlineMs, report }: Limits,
 ): Promise<{ md5: string; receivedBytes: number }> {
-  for (let redirects = 0; ; redirects++) {
-    const { req, res, stalled } = await get(url, timeoutMs);
-    const status = res.statusCode ?? 0;
-    const location = res.headers.location;
-    if (REDIRECT_STATUSES.has(status) && location !== undefined && redirects < MAX_REDIRECTS) {
-      res.resume();
-      url = new URL(location, url);
-      continue;
-    }
-    if (status !== 200) {
-      res.resume();
-      const where = redirects > 0 ? ` (redirected to ${url})` : '';
-      const reason = res.statusMessage ? ` ${res.statusMessage}` : '';
-      throw new AttemptError(`HTTP ${status}${reason}${where}, expected 200`, status >= 500 || status === 429);
-    }
-    const length = Number(res.headers['content-length']);
-    const totalBytes = Number.isSafeInteger(length) ? length : null;
-    const hash = createHash('md5');
-    let receivedBytes = 0;
-    report(0, totalBytes);
-    // Written by hand rather than piped: the handle is closed before this returns, so the caller's delete of
-    // `temp` cannot race an open or a write still in flight.
-    const out = await fs.promises.open(temp, 'wx');
-    try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        receivedBytes += chunk.length;
-        report(receivedBytes, totalBytes);
-        await out.write(chunk);
+  let receivedBytes = 0;
+  const late = () =>
+    new AttemptError(
+      `it did not finish within ${seconds(deadlineMs)} (the download deadline): ${receivedBytes} of ` +
+        `${expectedBytes} bytes arrived; the mirror is too slow or stalls`,
+      false,
+    );
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - Date.now()));
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const { req, res, stalled } = await get(url, timeoutMs, controller.signal).catch((e) => {
+        throw controller.signal.aborted ? late() : e;
+      });
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (REDIRECT_STATUSES.has(status)) {
+        res.resume();
+        if (location === undefined) throw new AttemptError(`HTTP ${status} redirect without a Location header`, false);
+        if (redirects === MAX_REDIRECTS) {
+          throw new AttemptError(
+            `more than ${MAX_REDIRECTS} redirects (the last to ${new URL(location, url)}); the mirror redirects in a loop`,
+            false,
+          );
+        }
+        url = new URL(location, url);
+        continue;
       }
-      // Flushed before the rename, so a crash cannot leave `dest` present but empty.
-      await out.sync();
-    } catch (e) {
-      req.destroy();
-      throw stalled() ?? networkFailure(e, `after ${receivedBytes} of ${totalBytes ?? 'an unknown number of'} bytes`);
-    } finally {
-      await out.close();
+      if (status !== 200) {
+        res.resume();
+        const where = redirects > 0 ? ` (redirected to ${url})` : '';
+        const reason = res.statusMessage ? ` ${res.statusMessage}` : '';
+        throw new AttemptError(`HTTP ${status}${reason}${where}, expected 200`, status >= 500 || status === 429);
+      }
+      const announced = res.headers['content-length'];
+      if (announced !== undefined && Number(announced) !== expectedBytes) {
+        req.destroy();
+        throw new AttemptError(
+          `the server announced ${announced} bytes, expected ${expectedBytes}; it does not serve this file`,
+          false,
+        );
+      }
+      const hash = createHash('md5');
+      report(0);
+      // Written by hand rather than piped: the handle is closed before this returns, so the caller's delete of
+      // `temp` cannot race an open or a write still in flight.
+      const out = await fs.promises.open(temp, 'wx');
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          if (receivedBytes + chunk.length > expectedBytes) {
+            req.destroy();
+            throw new AttemptError(`the server sent more than the expected ${expectedBytes} bytes`, false);
+          }
+          hash.update(chunk);
+          receivedBytes += chunk.length;
+          report(receivedBytes);
+          await out.write(chunk);
+        }
+        // Flushed before the rename, so a crash cannot leave `dest` present but empty.
+        await out.sync();
+      } catch (e) {
+        req.destroy();
+        if (e instanceof AttemptError) throw e;
+        if (controller.signal.aborted) throw late();
+        throw stalled() ?? networkFailure(e, `after ${receivedBytes} of ${expectedBytes} bytes`);
+      } finally {
+        await out.close();
+      }
+      if (receivedBytes !== expectedBytes) {
+        // Without Content-Length or chunks, the body ends where the connection closed, early or not: worth another try.
+        if (res.headers['transfer-encoding'] === undefined) {
+          throw new AttemptError(`the connection closed after ${receivedBytes} of ${expectedBytes} bytes`, true);
+        }
+        // Chunks that ended cleanly are all the server meant to send: an error page, a login page...
+        const type = res.headers['content-type'];
+        throw new AttemptError(
+          `the server sent ${receivedBytes} bytes${type ? ` of ${type}` : ''}, expected ${expectedBytes}; ` +
+            'it does not serve this file',
+          false,
+        );
+      }
+      return { md5: hash.digest('hex'), receivedBytes };
     }
-    if (totalBytes !== null && receivedBytes !== totalBytes) {
-      throw new AttemptError(`the connection closed after ${receivedBytes} of ${totalBytes} bytes`, true);
-    }
-    return { md5: hash.digest('hex'), receivedBytes };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -158,6 +236,7 @@ async function fetchToFile(
 function get(
   url: URL,
   timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<{ req: http.ClientRequest; res: http.IncomingMessage; stalled: () => AttemptError | undefined }> {
   const request: typeof http.get | null =
     url.protocol === 'https:' ? https.get : url.protocol === 'http:' ? http.get : null;
@@ -169,7 +248,7 @@ function get(
   return new Promise((resolve, reject) => {
     let timeout: AttemptError | undefined;
     // agent: false gives each request its own connection, closed at the end, so no pooled socket outlives its timeout.
-    const req: http.ClientRequest = request(url, { timeout: timeoutMs, agent: false }, (res) =>
+    const req: http.ClientRequest = request(url, { timeout: timeoutMs, agent: false, signal }, (res) =>
       resolve({ req, res, stalled: () => timeout }),
     );
     req.on('timeout', () => {
@@ -188,14 +267,35 @@ function networkFailure(e: unknown, when: string): AttemptError {
   return new AttemptError(`${what} ${when}${code ? ` (${code})` : ''}`, TRANSIENT_CODES.has(code));
 }
 
-/** Deletes temporaries of `dest` left by processes that were killed mid-download. */
-async function removeStaleTemps(dest: string): Promise<void> {
-  const base = path.basename(dest);
-  for (const name of await fs.promises.readdir(path.dirname(dest))) {
-    const match = name.startsWith(`${base}.`) ? /^(\d+)-[0-9a-f]{8}\.tmp$/.exec(name.slice(base.length + 1)) : null;
-    if (match && !isRunning(Number(match[1]))) {
-      await fs.promises.rm(path.join(path.dirname(dest), name), { force: true });
-    }
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${ms / 1000} s`;
+}
+
+/**
+ * Deletes the temporary files that downloads of `names` into `dir` left
+ * behind: those whose owner's deadline has passed, whose owner is no longer
+ * running, or that carry this process's pid (reused after a restart) without
+ * being among its downloads. A missing `dir` has none.
+ */
+export async function removeStaleTemps(dir: string, names: readonly string[]): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await fs.promises.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const entry of entries) {
+    const base = names.find((name) => entry.startsWith(`${name}.`));
+    if (base === undefined) continue;
+    // pid-deadline-random.tmp; pid-random.tmp from versions before deadlines.
+    const match = /^(\d+)-(?:(\d+)-)?[0-9a-f]{8}\.tmp$/.exec(entry.slice(base.length + 1));
+    if (match === null) continue;
+    const file = path.join(dir, entry);
+    const pid = Number(match[1]);
+    const expired = match[2] === undefined || Number(match[2]) <= Date.now();
+    const orphaned = pid === process.pid ? !ownTemps.has(file) : !isRunning(pid);
+    if (expired || orphaned) await fs.promises.rm(file, { force: true });
   }
 }
 

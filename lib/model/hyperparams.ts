@@ -57,10 +57,15 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
     const [ok, expected] = RULES[key];
     const value = hp[key];
     if (typeof value !== 'number' || !ok(value)) {
-      throw new RangeError(`hyperparameter ${key} must be ${expected}, got ${JSON.stringify(value)}`);
+      throw new RangeError(`hyperparameter ${key} must be ${expected}, got ${formatValue(value)}`);
     }
   }
   return hp;
+}
+
+/** A value as the user wrote it: JSON would print Infinity and NaN as null. */
+function formatValue(value: unknown): string {
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /**

@@ -2,7 +2,8 @@
  * Saves and loads LayersModels in a directory, in the layout tfjs-node's
  * `file://` handler uses (model.json + weights.bin), which plain tfjs lacks.
  */
-import { promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 // Registers SeededDropout with tfjs's serialization, without which a saved
@@ -16,35 +17,50 @@ const METADATA_JSON = 'metadata.json';
 /** Small JSON-serialisable facts about a saved model: hyperparameters, backend, accuracy... */
 export type ModelMetadata = Record<string, unknown>;
 
+/** A saved model's own files, and their temporaries from a save into the directory itself. */
+const OWN_ENTRY = /^(model\.json|weights\.bin|metadata\.json)(\.tmp-[0-9a-f]{12})?$/;
+/** Errors of a directory that cannot be written to. */
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
 /**
  * Saves `model` to `dir` (created, with its parents, if missing) as model.json,
  * weights.bin and, when given, metadata.json.
  *
  * Atomic: the files are written and fsynced in a sibling temporary directory
  * that then replaces `dir`, so a save that fails or is killed leaves the
- * previous save whole. Not safe for concurrent saves to the same `dir`.
- * Refuses to replace an existing directory that holds files but no model.json,
- * so a wrong path cannot delete unrelated files.
+ * previous save whole; what an earlier killed save left beside `dir` is
+ * removed. A symbolic link at `dir` is kept and the directory it points to is
+ * replaced. When `dir` exists but its parent is read-only, the files are
+ * replaced inside `dir` instead, model.json last, so a crash leaves a
+ * directory without model.json (which loadModel reports) rather than a mix
+ * of two models. One save per directory at a time. Refuses to replace an
+ * existing directory that holds other files but no model.json, so a wrong
+ * path cannot delete unrelated files.
  */
 export async function saveModel(model: tf.LayersModel, dir: string, metadata?: ModelMetadata): Promise<void> {
-  const target = path.resolve(dir);
+  const target = await resolveTarget(dir);
+  const replacing = await checkReplaceable(target);
+  const files = await serialize(model, metadata);
   const parent = path.dirname(target);
   const base = path.basename(target);
-  const replacing = await checkReplaceable(target);
-  await fsp.mkdir(parent, { recursive: true });
-  const tmp = await fsp.mkdtemp(path.join(parent, `.${base}.tmp-`));
-  // Derived from the unique temporary name, so it cannot collide either.
-  const backup = path.join(parent, `.${base}.old-${tmp.slice(tmp.lastIndexOf('-') + 1)}`);
+  await fsp.mkdir(parent, { recursive: true }).catch((e) => {
+    throw notWritable(target, parent, e);
+  });
+  await removeLeftovers(parent, `.${base}.tmp-`);
+  // A backup is the only copy of the previous model while `target` is missing (see backupHint).
+  if (replacing) await removeLeftovers(parent, `.${base}.old-`);
+  const id = randomBytes(6).toString('hex');
+  const tmp = path.join(parent, `.${base}.tmp-${id}`);
   try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        await writeArtifacts(tmp, artifacts);
-        return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-      }),
-    );
-    if (metadata !== undefined) {
-      await writeDurably(path.join(tmp, METADATA_JSON), JSON.stringify(metadata, null, 2));
-    }
+    // Not mkdtemp: its mode 0700 would become the saved directory's; mkdir applies the umask.
+    await fsp.mkdir(tmp);
+  } catch (e) {
+    if (replacing && NOT_WRITABLE.has(errorCode(e) ?? '')) return saveInPlace(target, files);
+    throw notWritable(target, parent, e);
+  }
+  const backup = path.join(parent, `.${base}.old-${id}`);
+  try {
+    for (const [name, data] of files) await writeDurably(path.join(tmp, name), data);
     await syncDirectory(tmp);
     // A directory cannot be renamed over a non-empty one, so the old save is
     // moved aside first; a crash between the two renames leaves both whole
@@ -61,7 +77,48 @@ export async function saveModel(model: tf.LayersModel, dir: string, metadata?: M
     await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  if (replacing) await fsp.rm(backup, { recursive: true, force: true });
+  await removeLeftovers(parent, `.${base}.old-`);
+}
+
+/**
+ * Checks, before any work, that saveModel can save to `dir`: not a file, not
+ * a directory of other files, not a dangling or looping link, and writable.
+ * For a long run that saves at its end.
+ */
+export async function checkSaveTarget(dir: string): Promise<void> {
+  const target = await resolveTarget(dir);
+  const replacing = await checkReplaceable(target);
+  let existing = path.dirname(target);
+  while (!(await exists(existing))) existing = path.dirname(existing);
+  const writable = (p: string) =>
+    fsp.access(p, fsConstants.W_OK).then(
+      () => null,
+      (e: unknown) => e,
+    );
+  const problem = await writable(existing);
+  if (problem !== null && !(replacing && (await writable(target)) === null)) throw notWritable(target, existing, problem);
+}
+
+/** `dir` made absolute, through a symbolic link at `dir` to the directory it names. */
+async function resolveTarget(dir: string): Promise<string> {
+  const target = path.resolve(dir);
+  try {
+    return await fsp.realpath(target);
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === 'ELOOP') {
+      throw new Error(`cannot save a model to ${target}: it or one of its parents is a symbolic link that loops`);
+    }
+    if (code !== 'ENOENT') return target;
+    const link = await fsp.lstat(target).catch(() => null);
+    if (link?.isSymbolicLink()) {
+      throw new Error(
+        `cannot save a model to ${target}: it is a symbolic link to ${await fsp.readlink(target)}, ` +
+          'which does not exist; create that directory or remove the link',
+      );
+    }
+    return target;
+  }
 }
 
 /** Whether `target` exists and may be replaced; throws if replacing it could lose unrelated files. */
@@ -77,7 +134,8 @@ async function checkReplaceable(target: string): Promise<boolean> {
     }
     throw e;
   }
-  if (entries.length > 0 && !entries.includes(MODEL_JSON)) {
+  // Without model.json, only what a save interrupted inside the directory leaves.
+  if (!entries.includes(MODEL_JSON) && !entries.every((name) => OWN_ENTRY.test(name))) {
     throw new Error(
       `refusing to replace ${target}: it holds ${entries.length} entries but no ${MODEL_JSON}, ` +
         'so it is not a saved model',
@@ -86,7 +144,68 @@ async function checkReplaceable(target: string): Promise<boolean> {
   return true;
 }
 
-async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Promise<void> {
+/**
+ * Removes the entries of `dir` whose names start with `prefix`: what
+ * interrupted saves left. A read-only `dir` keeps them (the save then goes
+ * into the model directory itself).
+ */
+async function removeLeftovers(dir: string, prefix: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true }).catch((e: unknown) => {
+      if (!NOT_WRITABLE.has(errorCode(e) ?? '')) throw e;
+    });
+  }
+}
+
+/**
+ * Replaces the files inside `target`, for a directory whose parent is
+ * read-only: each is written beside its final name and renamed over it,
+ * model.json removed first and written last.
+ */
+async function saveInPlace(target: string, files: [string, string | Uint8Array][]): Promise<void> {
+  const entries = await fsp.readdir(target);
+  for (const name of entries) {
+    if (OWN_ENTRY.test(name) && name.includes('.tmp-')) await fsp.rm(path.join(target, name), { force: true });
+  }
+  const id = randomBytes(6).toString('hex');
+  try {
+    for (const [name, data] of files) await writeDurably(path.join(target, `${name}.tmp-${id}`), data);
+  } catch (e) {
+    await Promise.all(files.map(([name]) => fsp.rm(path.join(target, `${name}.tmp-${id}`), { force: true })));
+    throw NOT_WRITABLE.has(errorCode(e) ?? '') ? notWritable(target, target, e) : e;
+  }
+  await fsp.rm(path.join(target, MODEL_JSON), { force: true });
+  if (!files.some(([name]) => name === METADATA_JSON)) await fsp.rm(path.join(target, METADATA_JSON), { force: true });
+  // model.json last: until it is back, loadModel refuses the directory instead of reading a mix of two models.
+  const ordered = [...files.filter(([name]) => name !== MODEL_JSON), ...files.filter(([name]) => name === MODEL_JSON)];
+  for (const [name] of ordered) await fsp.rename(path.join(target, `${name}.tmp-${id}`), path.join(target, name));
+  await syncDirectory(target);
+}
+
+function notWritable(target: string, dir: string, e: unknown): Error {
+  const code = errorCode(e);
+  if (!NOT_WRITABLE.has(code ?? '')) return e as Error;
+  return new Error(
+    `cannot save a model to ${target}: ${dir} is not writable (${code}); ` +
+      'save to a directory you can write to, or make it writable',
+  );
+}
+
+/** model.json, weights.bin and, when given, metadata.json, as written to disk. */
+async function serialize(model: tf.LayersModel, metadata?: ModelMetadata): Promise<[string, string | Uint8Array][]> {
+  let files: [string, string | Uint8Array][] = [];
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      files = modelFiles(artifacts);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  if (metadata !== undefined) files.push([METADATA_JSON, JSON.stringify(metadata, null, 2)]);
+  return files;
+}
+
+function modelFiles(artifacts: tf.io.ModelArtifacts): [string, string | Uint8Array][] {
   if (artifacts.modelTopology === undefined || artifacts.modelTopology instanceof ArrayBuffer) {
     throw new Error('saveModel expects a LayersModel with a JSON topology');
   }
@@ -100,8 +219,10 @@ async function writeArtifacts(dir: string, artifacts: tf.io.ModelArtifacts): Pro
     userDefinedMetadata: artifacts.userDefinedMetadata,
     weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
   };
-  await writeDurably(path.join(dir, WEIGHTS_BIN), new Uint8Array(weights));
-  await writeDurably(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+  return [
+    [WEIGHTS_BIN, new Uint8Array(weights)],
+    [MODEL_JSON, JSON.stringify(modelJson)],
+  ];
 }
 
 /** Writes and fsyncs, so the rename that publishes the file cannot reach disk before its data. */
@@ -191,7 +312,11 @@ async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {
     if (!(await exists(dir))) {
       throw new Error(`no saved model at ${dir}: the directory does not exist${await backupHint(dir)}`);
     }
-    throw new Error(`no saved model at ${dir}: ${file} is missing`);
+    const interrupted = (await fsp.readdir(dir)).some((name) => name.startsWith(`${MODEL_JSON}.tmp-`));
+    throw new Error(
+      `no saved model at ${dir}: ${file} is missing` +
+        (interrupted ? '; a save into this directory was interrupted: save the model again' : ''),
+    );
   }
   const json = parseJson(text, file);
   if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {

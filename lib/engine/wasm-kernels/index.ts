@@ -54,3 +54,8 @@ export function registerProjectKernels(): void {
     installed.set(kernel.kernelName, config);
   }
 }
+
+/** The config registerProjectKernels installed for `kernelName`, to check it is the one registered. */
+export function projectKernelConfig(kernelName: string): KernelConfig | undefined {
+  return installed.get(kernelName);
+}

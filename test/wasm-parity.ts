@@ -1,0 +1,59 @@
+/** Shared by the parity tests: run a computation on cpu and on wasm and compare element by element. */
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../lib/data/rng';
+
+export function randomValues(size: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size }, () => rng.next() * 2 - 1);
+}
+
+export function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(randomValues(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+export type Result = { values: Float32Array; shape: number[]; dtype?: string };
+
+/** A flat float32 array as a Result, to compare gradients read back from tensors. */
+export function asResult(values: ArrayLike<number>): Result {
+  return { values: Float32Array.from(values), shape: [values.length], dtype: 'float32' };
+}
+
+/** Runs `f` on a backend and reads its result back. Inputs are built inside f, so each backend gets its own. */
+export async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Result> {
+  assert.ok(await tf.setBackend(backend), `backend ${backend} did not initialise`);
+  const t = tf.tidy(f);
+  const result = { values: Float32Array.from(t.dataSync()), shape: t.shape, dtype: t.dtype };
+  t.dispose();
+  return result;
+}
+
+/**
+ * Asserts |a - b| <= abs + rel |b| for every element (b: the reference) and
+ * returns the largest |a - b| / (abs + rel |b|), the fraction of the
+ * tolerance used. Per element, so a small entry cannot hide behind a large
+ * one; set abs and rel near the errors measured, so a real mistake (a term
+ * missing from a sum) cannot pass.
+ */
+export function assertClose(label: string, actual: Result, expected: Result, abs = 1e-5, rel = 1e-5): number {
+  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
+  assert.equal(actual.dtype, expected.dtype, `${label}: dtype`);
+  assert.equal(actual.values.length, expected.values.length, `${label}: size`);
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    const b = expected.values[i];
+    const diff = Math.abs(actual.values[i] - b);
+    const tolerance = abs + rel * Math.abs(b);
+    // Written so that NaN fails; a tolerance of 0 asks for identical values.
+    assert.ok(diff <= tolerance, `${label}: element ${i} is ${actual.values[i]}, expected ${b}; |a - b| > ${abs} + ${rel}|b|`);
+    worst = Math.max(worst, tolerance > 0 ? diff / tolerance : 0);
+  }
+  return worst;
+}
+
+/** Runs f on cpu and wasm and asserts the results are close; returns the fraction of the tolerance used. */
+export async function assertParity(label: string, f: () => tf.Tensor, abs = 1e-5, rel = 1e-5): Promise<number> {
+  const expected = await runOn('cpu', f);
+  const actual = await runOn('wasm', f);
+  return assertClose(label, actual, expected, abs, rel);
+}
