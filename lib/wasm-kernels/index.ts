@@ -17,6 +17,7 @@ import { castKernel, identityKernel } from './identity-cast';
 import { addKernel } from './add';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { seededDropoutCpuConfig, seededDropoutGradConfig, seededDropoutKernel } from './dropout';
 import { maxPoolGradKernel } from './max-pool-grad';
 import type { ProjectKernel } from './project-kernel';
@@ -26,6 +27,7 @@ import { sumKernel } from './sum';
 /** Every kernel the project adds to or replaces in the wasm backend. */
 export const PROJECT_KERNELS: readonly ProjectKernel[] = [
   conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
   maxPoolGradKernel,
   sumKernel,
   batchMatMulKernel,
@@ -57,6 +59,11 @@ export function registerProjectKernels(): void {
   // The dropout op also runs on cpu (same masks) and needs its gradient; both are new names, registered once.
   if (tf.getKernel(seededDropoutCpuConfig.kernelName, 'cpu') === undefined) tf.registerKernel(seededDropoutCpuConfig);
   if (!tf.getGradient(seededDropoutGradConfig.kernelName)) tf.registerGradient(seededDropoutGradConfig);
+}
+
+/** The config registerProjectKernels installed for `kernelName`, to check it is the one registered. */
+export function projectKernelConfig(kernelName: string): KernelConfig | undefined {
+  return installed.get(kernelName);
 }
 
 export { seededDropout } from './dropout';

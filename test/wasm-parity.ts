@@ -1,0 +1,64 @@
+/** Shared by the kernel parity tests: run a computation on cpu and on wasm and compare element by element. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { before, describe } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../lib/rng';
+import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../lib/wasm-kernels/native';
+
+/** The kernel builds this runtime can run: simd128 always, relaxed-simd on Node 22+ (or with the flag). */
+export const RUNNABLE_BUILDS = (Object.keys(KERNELS_WASM_PATHS) as KernelsBuild[]).filter((b) =>
+  (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(fs.readFileSync(KERNELS_WASM_PATHS[b])));
+
+/** Registers `body`'s tests once per runnable build, each running on that build. */
+export function forEachBuild(body: (build: KernelsBuild) => void): void {
+  for (const build of RUNNABLE_BUILDS) {
+    describe(build, () => {
+      before(() => useKernelsBuild(build));
+      body(build);
+    });
+  }
+}
+
+export function randomValues(size: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: size }, () => rng.next() * 2 - 1);
+}
+
+export function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(randomValues(tf.util.sizeFromShape(shape), seed), shape);
+}
+
+export type Result = { values: Float32Array; shape: number[] };
+
+/** Runs `f` on a backend and reads its result back. Inputs are built inside f, so each backend gets its own. */
+export async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Result> {
+  assert.ok(await tf.setBackend(backend), `backend ${backend} did not initialise`);
+  const t = tf.tidy(f);
+  const result = { values: Float32Array.from(t.dataSync()), shape: t.shape };
+  t.dispose();
+  return result;
+}
+
+/**
+ * Asserts |a - b| <= abs + rel |b| for every element (b: cpu) and returns the
+ * largest |a - b| / (abs + rel |b|), the fraction of the tolerance used.
+ */
+export function assertClose(label: string, actual: Result, expected: Result, abs = 1e-5, rel = 1e-5): number {
+  assert.deepEqual(actual.shape, expected.shape, `${label}: shape`);
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    const b = expected.values[i];
+    const used = Math.abs(actual.values[i] - b) / (abs + rel * Math.abs(b));
+    assert.ok(used <= 1, `${label}: element ${i} is ${actual.values[i]}, cpu ${b}; |a - b| > ${abs} + ${rel}|b|`);
+    worst = Math.max(worst, used);
+  }
+  return worst;
+}
+
+/** Runs f on cpu and wasm and asserts the results are close; returns the fraction of the tolerance used. */
+export async function assertParity(label: string, f: () => tf.Tensor, abs = 1e-5, rel = 1e-5): Promise<number> {
+  const expected = await runOn('cpu', f);
+  const actual = await runOn('wasm', f);
+  return assertClose(label, actual, expected, abs, rel);
+}
