@@ -64,12 +64,13 @@ static void store_f64_as_f32(float *out, const double *acc, int n) {
 }
 
 /*
- * out[c] = sum over r of x[r][c] for x of shape [rows, cols]: a Sum over the
- * leading axes, e.g. a bias gradient. `blockSum` (cols floats) and `total`
+ * out[c] = (sum over r of x[r][c]) / divisor for x of shape [rows, cols]: a
+ * Sum (divisor 1) or Mean (divisor rows) over the leading axes, e.g. a bias
+ * gradient or batch-norm statistics. `blockSum` (cols floats) and `total`
  * (cols doubles) are scratch.
  */
 EXPORT(sum_leading_axes)
-void sum_leading_axes(const float *x, float *out, float *blockSum, double *total, int rows, int cols) {
+void sum_leading_axes(const float *x, float *out, float *blockSum, double *total, int rows, int cols, double divisor) {
   zero_f64(total, (size_t)cols);
   for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
     const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
@@ -92,7 +93,7 @@ void sum_leading_axes(const float *x, float *out, float *blockSum, double *total
     }
     add_f32_to_f64(total, blockSum, cols);
   }
-  store_f64_as_f32(out, total, cols);
+  for (int c = 0; c < cols; c++) out[c] = (float)(total[c] / divisor);
 }
 
 /* First output index c in [0, outSize) whose input index c*stride - pad + k lies in [0, inSize). */
@@ -486,6 +487,139 @@ void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
             }
           }
           out[ci] = a;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * out[r][c] = dy[c] / rows: the gradient of a Mean over the leading axes,
+ * written once (tfjs multiplies dy by a tensor of ones and then divides).
+ */
+EXPORT(mean_leading_axes_grad)
+void mean_leading_axes_grad(const float *dy, float *out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    float *o = out + (size_t)r * cols;
+    for (int c = 0; c < cols; c++) o[c] = dy[c] / (float)rows;
+  }
+}
+
+/*
+ * Batch normalisation over the leading axes of x [rows, cols]:
+ * out = offset + (x - mean) * scale / sqrt(variance + eps), one pass.
+ * `offset` and `scale` may be 0 (absent: 0 and 1). `k` (cols floats) is scratch.
+ */
+EXPORT(batch_norm)
+void batch_norm(const float *x, const float *mean, const float *variance, const float *offset, const float *scale,
+                float *out, float *k, int rows, int cols, float eps) {
+  for (int c = 0; c < cols; c++) k[c] = (scale ? scale[c] : 1.f) / __builtin_sqrtf(variance[c] + eps);
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *o = out + (size_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      const v128_t base = offset ? wasm_v128_load(offset + c) : wasm_f32x4_splat(0.f);
+      wasm_v128_store(o + c, MADD(centred, wasm_v128_load(k + c), base));
+    }
+    for (; c < cols; c++) o[c] = (offset ? offset[c] : 0.f) + (xr[c] - mean[c]) * k[c];
+  }
+}
+
+/*
+ * Every gradient of batch_norm at once (tfjs's gradient tiles 1/sqrt(v+eps)
+ * to x's full shape and makes five more full-size temporaries). With
+ * rs = 1/sqrt(variance + eps), s = scale (or 1), S1 = sum over rows of dy and
+ * S2 = sum over rows of dy * (x - mean), per column:
+ *   dx = dy * s * rs, dOffset = S1, dScale = S2 * rs,
+ *   dMean = -rs * s * S1, dVariance = -0.5 * rs^3 * s * S2.
+ * The sums go through float32 blocks into float64 like sum_leading_axes.
+ * Scratch: `f` 3 * cols floats, `total` 2 * cols doubles.
+ */
+EXPORT(batch_norm_grad)
+void batch_norm_grad(const float *x, const float *dy, const float *mean, const float *variance, const float *scale,
+                     float *dx, float *dMean, float *dVariance, float *dScale, float *dOffset,
+                     float *f, double *total, int rows, int cols, float eps) {
+  float *k = f, *block1 = f + cols, *block2 = f + 2 * cols;
+  double *total1 = total, *total2 = total + cols;
+  zero_f64(total, (size_t)2 * cols);
+  for (int c = 0; c < cols; c++) k[c] = (scale ? scale[c] : 1.f) / __builtin_sqrtf(variance[c] + eps);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const v128_t m = wasm_v128_load(mean + c), kv = wasm_v128_load(k + c);
+      v128_t s1 = wasm_f32x4_splat(0.f), s2 = s1;
+      for (int r = r0; r < r1; r++) {
+        const size_t at = (size_t)r * cols + c;
+        const v128_t g = wasm_v128_load(dy + at);
+        s1 = wasm_f32x4_add(s1, g);
+        s2 = MADD(g, wasm_f32x4_sub(wasm_v128_load(x + at), m), s2);
+        wasm_v128_store(dx + at, wasm_f32x4_mul(g, kv));
+      }
+      wasm_v128_store(block1 + c, s1);
+      wasm_v128_store(block2 + c, s2);
+    }
+    for (; c < cols; c++) {
+      float s1 = 0.f, s2 = 0.f;
+      for (int r = r0; r < r1; r++) {
+        const size_t at = (size_t)r * cols + c;
+        s1 += dy[at];
+        s2 += dy[at] * (x[at] - mean[c]);
+        dx[at] = dy[at] * k[c];
+      }
+      block1[c] = s1;
+      block2[c] = s2;
+    }
+    add_f32_to_f64(total1, block1, cols);
+    add_f32_to_f64(total2, block2, cols);
+  }
+  for (int c = 0; c < cols; c++) {
+    const double rs = 1.0 / __builtin_sqrt((double)variance[c] + eps);
+    const double s = scale ? scale[c] : 1.0;
+    dOffset[c] = (float)total1[c];
+    dScale[c] = (float)(total2[c] * rs);
+    dMean[c] = (float)(-rs * s * total1[c]);
+    dVariance[c] = (float)(-0.5 * rs * rs * rs * s * total2[c]);
+  }
+}
+
+/*
+ * Gradient of average pooling as tfjs computes it: each input gets the sum of
+ * dy over the windows that contain it, times 1 / (fh * fw) (the full window,
+ * also where padding cuts it). Gathered per input pixel, 4 channels at a time,
+ * so dx is written once.
+ */
+EXPORT(avg_pool_grad)
+void avg_pool_grad(const float *dy, float *dx, int n, int h, int w, int ch, int oh, int ow,
+                   int fh, int fw, int sh, int sw, int pt, int pl) {
+  const v128_t mult = wasm_f32x4_splat(1.f / (float)(fh * fw));
+  for (int b = 0; b < n; b++) {
+    for (int y = 0; y < h; y++) {
+      /* Windows r with r*sh - pt <= y < r*sh - pt + fh. */
+      int r0 = y + pt - fh + 1 > 0 ? (y + pt - fh + 1 + sh - 1) / sh : 0;
+      int r1 = y + pt >= 0 ? (y + pt) / sh + 1 : 0;
+      if (r1 > oh) r1 = oh;
+      for (int x = 0; x < w; x++) {
+        int c0 = x + pl - fw + 1 > 0 ? (x + pl - fw + 1 + sw - 1) / sw : 0;
+        int c1 = x + pl >= 0 ? (x + pl) / sw + 1 : 0;
+        if (c1 > ow) c1 = ow;
+        float *out = dx + (((size_t)b * h + y) * w + x) * ch;
+        int d = 0;
+        for (; d + 4 <= ch; d += 4) {
+          v128_t s = wasm_f32x4_splat(0.f);
+          for (int r = r0; r < r1; r++) {
+            for (int c = c0; c < c1; c++) s = wasm_f32x4_add(s, wasm_v128_load(dy + (((size_t)b * oh + r) * ow + c) * ch + d));
+          }
+          wasm_v128_store(out + d, wasm_f32x4_mul(s, mult));
+        }
+        for (; d < ch; d++) {
+          float s = 0.f;
+          for (int r = r0; r < r1; r++) {
+            for (int c = c0; c < c1; c++) s += dy[(((size_t)b * oh + r) * ow + c) * ch + d];
+          }
+          out[d] = s * wasm_f32x4_extract_lane(mult, 0);
         }
       }
     }

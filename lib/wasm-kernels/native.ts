@@ -20,7 +20,20 @@ export type KernelsBuild = keyof typeof KERNELS_WASM_PATHS;
  * tfjs backend's heap (a tensor's memoryOffset or scratch from its malloc).
  */
 export interface NativeKernels {
-  sum_leading_axes(x: number, out: number, blockSum: number, total: number, rows: number, cols: number): void;
+  sum_leading_axes(x: number, out: number, blockSum: number, total: number, rows: number, cols: number, divisor: number): void;
+  avg_pool_grad(
+    dy: number, dx: number, n: number, h: number, w: number, ch: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  mean_leading_axes_grad(dy: number, out: number, rows: number, cols: number): void;
+  batch_norm(
+    x: number, mean: number, variance: number, offset: number, scale: number, out: number, k: number, rows: number, cols: number, eps: number,
+  ): void;
+  batch_norm_grad(
+    x: number, dy: number, mean: number, variance: number, scale: number,
+    dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number,
+    f: number, total: number, rows: number, cols: number, eps: number,
+  ): void;
   conv2d_backprop_filter(
     x: number, dy: number, dw: number, total: number,
     n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
