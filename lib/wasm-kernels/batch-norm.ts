@@ -41,8 +41,8 @@ const BATCH_NORM_GRAD = 'ProjectBatchNormGrad';
 /** [dx, dMean, dVariance, dScale, dOffset] of FusedBatchNorm in one pass over x and dy (native batch_norm_grad). */
 export const batchNormGradKernel: ProjectKernel = {
   kernelName: BATCH_NORM_GRAD,
-  create: (original: KernelConfig | undefined) => {
-    const config = wasmKernelConfig<Inputs & { dy: TensorInfo }, FusedBatchNormAttrs>(BATCH_NORM_GRAD, original, ({ inputs, backend, attrs }) => {
+  create: (original: KernelConfig | undefined) =>
+    wasmKernelConfig<Inputs & { dy: TensorInfo }, FusedBatchNormAttrs>(BATCH_NORM_GRAD, original, ({ inputs, backend, attrs }) => {
       const { x, dy, mean, variance, scale } = inputs;
       const cols = x.shape[x.shape.length - 1];
       const dx = backend.makeOutput(x.shape, 'float32');
@@ -54,10 +54,9 @@ export const batchNormGradKernel: ProjectKernel = {
           f, total, util.sizeFromShape(x.shape) / cols, cols, attrs.varianceEpsilon,
         ),
       );
+      // A multi-output kernel: tfjs's engine accepts an array where the types say one TensorInfo.
       return [dx, ...stats] as unknown as TensorInfo;
-    });
-    return config;
-  },
+    }),
 };
 
 /**

@@ -17,14 +17,14 @@ import { castKernel, identityKernel } from './identity-cast';
 import { addKernel } from './add';
 import { avgPoolGradKernel } from './avg-pool-grad';
 import { batchMatMulKernel } from './batch-mat-mul';
+import { batchNormGradKernel, fusedBatchNormGradient, fusedBatchNormKernel } from './batch-norm';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { seededDropoutCpuConfig, seededDropoutGradConfig, seededDropoutKernel } from './dropout';
 import { maxPoolGradKernel } from './max-pool-grad';
 import type { ProjectGradient, ProjectKernel } from './project-kernel';
 import { sliceKernel } from './slice';
-import { fusedBatchNormGradient, batchNormGradKernel, fusedBatchNormKernel } from './batch-norm';
-import { meanGradient, meanKernel, meanGradKernel, sumKernel } from './sum';
+import { meanGradient, meanGradKernel, meanKernel, sumKernel } from './sum';
 
 /** Every kernel the project adds to or replaces in the wasm backend. */
 export const PROJECT_KERNELS: readonly ProjectKernel[] = [
