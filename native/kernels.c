@@ -18,6 +18,19 @@ typedef int int32_t;
 #define EXPORT(name) __attribute__((export_name(#name)))
 
 /*
+ * acc + a * b. scripts/build-wasm.sh compiles this file twice: the relaxed
+ * SIMD build fuses it into one instruction (an FMA where the CPU has one,
+ * which is faster and rounds once); the plain simd128 build, for runtimes
+ * without relaxed SIMD, multiplies then adds. clang 16 has the builtin but
+ * not yet wasm_f32x4_relaxed_madd.
+ */
+#ifdef __wasm_relaxed_simd__
+#define MADD(a, b, acc) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(acc)))
+#else
+#define MADD(a, b, acc) wasm_f32x4_add(wasm_f32x4_mul(a, b), acc)
+#endif
+
+/*
  * Rows summed in float32 before being added to the float64 totals: long
  * float32 running sums lose digits (a 4096-image batch has 2.8M conv output
  * pixels), per-block float32 sums do not.
@@ -51,12 +64,13 @@ static void store_f64_as_f32(float *out, const double *acc, int n) {
 }
 
 /*
- * out[c] = sum over r of x[r][c] for x of shape [rows, cols]: a Sum over the
- * leading axes, e.g. a bias gradient. `blockSum` (cols floats) and `total`
+ * out[c] = (sum over r of x[r][c]) / divisor for x of shape [rows, cols]: a
+ * Sum (divisor 1) or Mean (divisor rows) over the leading axes, e.g. a bias
+ * gradient or batch-norm statistics. `blockSum` (cols floats) and `total`
  * (cols doubles) are scratch.
  */
 EXPORT(sum_leading_axes)
-void sum_leading_axes(const float *x, float *out, float *blockSum, double *total, int rows, int cols) {
+void sum_leading_axes(const float *x, float *out, float *blockSum, double *total, int rows, int cols, double divisor) {
   zero_f64(total, (size_t)cols);
   for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
     const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
@@ -79,7 +93,7 @@ void sum_leading_axes(const float *x, float *out, float *blockSum, double *total
     }
     add_f32_to_f64(total, blockSum, cols);
   }
-  store_f64_as_f32(out, total, cols);
+  for (int c = 0; c < cols; c++) out[c] = (float)(total[c] / divisor);
 }
 
 /* First output index c in [0, outSize) whose input index c*stride - pad + k lies in [0, inSize). */
@@ -134,10 +148,10 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, double *
               const float *g = dyRow + (size_t)c0 * cout + co;
               for (int c = c0; c < c1; c++, xp += xStep, g += cout) {
                 const v128_t xs = wasm_v128_load32_splat(xp);
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xs, wasm_v128_load(g)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xs, wasm_v128_load(g + 4)));
-                a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(xs, wasm_v128_load(g + 8)));
-                a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(xs, wasm_v128_load(g + 12)));
+                a0 = MADD(xs, wasm_v128_load(g), a0);
+                a1 = MADD(xs, wasm_v128_load(g + 4), a1);
+                a2 = MADD(xs, wasm_v128_load(g + 8), a2);
+                a3 = MADD(xs, wasm_v128_load(g + 12), a3);
               }
               add_f32x4_to_f64(tot + co, a0);
               add_f32x4_to_f64(tot + co + 4, a1);
@@ -149,7 +163,7 @@ void conv2d_backprop_filter(const float *x, const float *dy, float *dw, double *
               const float *xp = xStart;
               const float *g = dyRow + (size_t)c0 * cout + co;
               for (int c = c0; c < c1; c++, xp += xStep, g += cout) {
-                a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xp), wasm_v128_load(g)));
+                a = MADD(wasm_v128_load32_splat(xp), wasm_v128_load(g), a);
               }
               add_f32x4_to_f64(tot + co, a);
             }
@@ -316,14 +330,14 @@ void matmul_tn(const float *a, const float *bm, float *out, int batch, int k, in
           const v128_t b0 = wasm_v128_load(B + (size_t)p * n + j);
           const v128_t b1 = wasm_v128_load(B + (size_t)p * n + j + 4);
           const v128_t s0 = LANE(av, 0), s1 = LANE(av, 1), s2 = LANE(av, 2), s3 = LANE(av, 3);
-          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s0, b0));
-          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s0, b1));
-          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s1, b0));
-          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s1, b1));
-          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(s2, b0));
-          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(s2, b1));
-          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(s3, b0));
-          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(s3, b1));
+          c00 = MADD(s0, b0, c00);
+          c01 = MADD(s0, b1, c01);
+          c10 = MADD(s1, b0, c10);
+          c11 = MADD(s1, b1, c11);
+          c20 = MADD(s2, b0, c20);
+          c21 = MADD(s2, b1, c21);
+          c30 = MADD(s3, b0, c30);
+          c31 = MADD(s3, b1, c31);
         }
         float *o = O + (size_t)i * n + j;
         wasm_v128_store(o, c00);
@@ -340,10 +354,10 @@ void matmul_tn(const float *a, const float *bm, float *out, int batch, int k, in
         for (int p = 0; p < k; p++) {
           const v128_t av = wasm_v128_load(A + (size_t)p * m + i);
           const v128_t b0 = wasm_v128_load(B + (size_t)p * n + j);
-          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(LANE(av, 0), b0));
-          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(LANE(av, 1), b0));
-          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(LANE(av, 2), b0));
-          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(LANE(av, 3), b0));
+          c0 = MADD(LANE(av, 0), b0, c0);
+          c1 = MADD(LANE(av, 1), b0, c1);
+          c2 = MADD(LANE(av, 2), b0, c2);
+          c3 = MADD(LANE(av, 3), b0, c3);
         }
         float *o = O + (size_t)i * n + j;
         wasm_v128_store(o, c0);
@@ -354,8 +368,8 @@ void matmul_tn(const float *a, const float *bm, float *out, int batch, int k, in
       for (; j < n; j++) {
         v128_t c = wasm_f32x4_splat(0.f);
         for (int p = 0; p < k; p++) {
-          c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load(A + (size_t)p * m + i),
-                                               wasm_v128_load32_splat(B + (size_t)p * n + j)));
+          c = MADD(wasm_v128_load(A + (size_t)p * m + i),
+                                               wasm_v128_load32_splat(B + (size_t)p * n + j), c);
         }
         O[(size_t)i * n + j] = wasm_f32x4_extract_lane(c, 0);
         O[(size_t)(i + 1) * n + j] = wasm_f32x4_extract_lane(c, 1);
@@ -386,5 +400,228 @@ void add_bias(const float *x, const float *bias, float *out, int rows, int cols)
     int c = 0;
     for (; c + 4 <= cols; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(xr + c), wasm_v128_load(bias + c)));
     for (; c < cols; c++) o[c] = xr[c] + bias[c];
+  }
+}
+
+/*
+ * wf[fh-1-kh][fw-1-kw][co][ci] = w[kh][kw][ci][co]: the filter of the
+ * convolution that maps dy back onto x, rotated half a turn with its channel
+ * axes swapped, so that for stride 1 the input gradient is a plain
+ * convolution (tfjs's XNNPACK Conv2D) and otherwise the taps of one output
+ * channel are contiguous over input channels.
+ */
+EXPORT(flip_filter)
+void flip_filter(const float *w, float *wf, int fh, int fw, int cin, int cout) {
+  for (int kh = 0; kh < fh; kh++) {
+    for (int kw = 0; kw < fw; kw++) {
+      const float *src = w + (size_t)(kh * fw + kw) * cin * cout;
+      float *dst = wf + (size_t)((fh - 1 - kh) * fw + (fw - 1 - kw)) * cout * cin;
+      for (int ci = 0; ci < cin; ci++) {
+        for (int co = 0; co < cout; co++) dst[(size_t)co * cin + ci] = src[(size_t)ci * cout + co];
+      }
+    }
+  }
+}
+
+/*
+ * dx[n][ih][iw][ci] = sum over taps (kh, kw) and co of
+ *   dy[n][oy][ox][co] * w[kh][kw][ci][co]  where ih + pt - kh = oy*sh, iw + pl - kw = ox*sw
+ * with `wf` the flip_filter of w. Gathers per input pixel, so dx is written
+ * once and needs no zero fill; 16 input channels stay in four registers while
+ * the taps and output channels run. Used for strides other than 1, where a
+ * plain convolution would first need zeros inserted into dy.
+ */
+EXPORT(conv2d_backprop_input)
+void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
+                           int n, int h, int w, int cin, int oh, int ow, int cout,
+                           int fh, int fw, int sh, int sw, int pt, int pl) {
+  for (int b = 0; b < n; b++) {
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        float *out = dx + (((size_t)b * h + y) * w + x) * cin;
+        int ci = 0;
+        for (; ci + 4 <= cin; ci += ci + 16 <= cin ? 16 : 4) {
+          const int wide = ci + 16 <= cin;
+          v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+          for (int kh = 0; kh < fh; kh++) {
+            const int ty = y + pt - kh;
+            if (ty < 0 || ty % sh != 0 || ty / sh >= oh) continue;
+            for (int kw = 0; kw < fw; kw++) {
+              const int tx = x + pl - kw;
+              if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;
+              const float *g = dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
+              const float *f = wf + (size_t)((fh - 1 - kh) * fw + (fw - 1 - kw)) * cout * cin + ci;
+              if (wide) {
+                for (int co = 0; co < cout; co++, f += cin) {
+                  const v128_t gs = wasm_v128_load32_splat(g + co);
+                  a0 = MADD(gs, wasm_v128_load(f), a0);
+                  a1 = MADD(gs, wasm_v128_load(f + 4), a1);
+                  a2 = MADD(gs, wasm_v128_load(f + 8), a2);
+                  a3 = MADD(gs, wasm_v128_load(f + 12), a3);
+                }
+              } else {
+                for (int co = 0; co < cout; co++, f += cin) {
+                  a0 = MADD(wasm_v128_load32_splat(g + co), wasm_v128_load(f), a0);
+                }
+              }
+            }
+          }
+          wasm_v128_store(out + ci, a0);
+          if (wide) {
+            wasm_v128_store(out + ci + 4, a1);
+            wasm_v128_store(out + ci + 8, a2);
+            wasm_v128_store(out + ci + 12, a3);
+          }
+        }
+        for (; ci < cin; ci++) {
+          float a = 0.f;
+          for (int kh = 0; kh < fh; kh++) {
+            const int ty = y + pt - kh;
+            if (ty < 0 || ty % sh != 0 || ty / sh >= oh) continue;
+            for (int kw = 0; kw < fw; kw++) {
+              const int tx = x + pl - kw;
+              if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;
+              const float *g = dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
+              const float *f = wf + (size_t)((fh - 1 - kh) * fw + (fw - 1 - kw)) * cout * cin + ci;
+              for (int co = 0; co < cout; co++) a += g[co] * f[(size_t)co * cin];
+            }
+          }
+          out[ci] = a;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * out[r][c] = dy[c] / rows: the gradient of a Mean over the leading axes,
+ * written once (tfjs multiplies dy by a tensor of ones and then divides).
+ */
+EXPORT(mean_leading_axes_grad)
+void mean_leading_axes_grad(const float *dy, float *out, int rows, int cols) {
+  for (int r = 0; r < rows; r++) {
+    float *o = out + (size_t)r * cols;
+    for (int c = 0; c < cols; c++) o[c] = dy[c] / (float)rows;
+  }
+}
+
+/*
+ * Batch normalisation over the leading axes of x [rows, cols]:
+ * out = offset + (x - mean) * scale / sqrt(variance + eps), one pass.
+ * `offset` and `scale` may be 0 (absent: 0 and 1). `k` (cols floats) is scratch.
+ */
+EXPORT(batch_norm)
+void batch_norm(const float *x, const float *mean, const float *variance, const float *offset, const float *scale,
+                float *out, float *k, int rows, int cols, float eps) {
+  for (int c = 0; c < cols; c++) k[c] = (scale ? scale[c] : 1.f) / __builtin_sqrtf(variance[c] + eps);
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * cols;
+    float *o = out + (size_t)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const v128_t centred = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      const v128_t base = offset ? wasm_v128_load(offset + c) : wasm_f32x4_splat(0.f);
+      wasm_v128_store(o + c, MADD(centred, wasm_v128_load(k + c), base));
+    }
+    for (; c < cols; c++) o[c] = (offset ? offset[c] : 0.f) + (xr[c] - mean[c]) * k[c];
+  }
+}
+
+/*
+ * Every gradient of batch_norm at once (tfjs's gradient tiles 1/sqrt(v+eps)
+ * to x's full shape and makes five more full-size temporaries). With
+ * rs = 1/sqrt(variance + eps), s = scale (or 1), S1 = sum over rows of dy and
+ * S2 = sum over rows of dy * (x - mean), per column:
+ *   dx = dy * s * rs, dOffset = S1, dScale = S2 * rs,
+ *   dMean = -rs * s * S1, dVariance = -0.5 * rs^3 * s * S2.
+ * The sums go through float32 blocks into float64 like sum_leading_axes.
+ * Scratch: `f` 3 * cols floats, `total` 2 * cols doubles.
+ */
+EXPORT(batch_norm_grad)
+void batch_norm_grad(const float *x, const float *dy, const float *mean, const float *variance, const float *scale,
+                     float *dx, float *dMean, float *dVariance, float *dScale, float *dOffset,
+                     float *f, double *total, int rows, int cols, float eps) {
+  float *k = f, *block1 = f + cols, *block2 = f + 2 * cols;
+  double *total1 = total, *total2 = total + cols;
+  zero_f64(total, (size_t)2 * cols);
+  for (int c = 0; c < cols; c++) k[c] = (scale ? scale[c] : 1.f) / __builtin_sqrtf(variance[c] + eps);
+  for (int r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
+    const int r1 = r0 + BLOCK_ROWS < rows ? r0 + BLOCK_ROWS : rows;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const v128_t m = wasm_v128_load(mean + c), kv = wasm_v128_load(k + c);
+      v128_t s1 = wasm_f32x4_splat(0.f), s2 = s1;
+      for (int r = r0; r < r1; r++) {
+        const size_t at = (size_t)r * cols + c;
+        const v128_t g = wasm_v128_load(dy + at);
+        s1 = wasm_f32x4_add(s1, g);
+        s2 = MADD(g, wasm_f32x4_sub(wasm_v128_load(x + at), m), s2);
+        wasm_v128_store(dx + at, wasm_f32x4_mul(g, kv));
+      }
+      wasm_v128_store(block1 + c, s1);
+      wasm_v128_store(block2 + c, s2);
+    }
+    for (; c < cols; c++) {
+      float s1 = 0.f, s2 = 0.f;
+      for (int r = r0; r < r1; r++) {
+        const size_t at = (size_t)r * cols + c;
+        s1 += dy[at];
+        s2 += dy[at] * (x[at] - mean[c]);
+        dx[at] = dy[at] * k[c];
+      }
+      block1[c] = s1;
+      block2[c] = s2;
+    }
+    add_f32_to_f64(total1, block1, cols);
+    add_f32_to_f64(total2, block2, cols);
+  }
+  for (int c = 0; c < cols; c++) {
+    const double rs = 1.0 / __builtin_sqrt((double)variance[c] + eps);
+    const double s = scale ? scale[c] : 1.0;
+    dOffset[c] = (float)total1[c];
+    dScale[c] = (float)(total2[c] * rs);
+    dMean[c] = (float)(-rs * s * total1[c]);
+    dVariance[c] = (float)(-0.5 * rs * rs * rs * s * total2[c]);
+  }
+}
+
+/*
+ * Gradient of average pooling as tfjs computes it: each input gets the sum of
+ * dy over the windows that contain it, times 1 / (fh * fw) (the full window,
+ * also where padding cuts it). Gathered per input pixel, 4 channels at a time,
+ * so dx is written once.
+ */
+EXPORT(avg_pool_grad)
+void avg_pool_grad(const float *dy, float *dx, int n, int h, int w, int ch, int oh, int ow,
+                   int fh, int fw, int sh, int sw, int pt, int pl) {
+  const v128_t mult = wasm_f32x4_splat(1.f / (float)(fh * fw));
+  for (int b = 0; b < n; b++) {
+    for (int y = 0; y < h; y++) {
+      /* Windows r with r*sh - pt <= y < r*sh - pt + fh. */
+      int r0 = y + pt - fh + 1 > 0 ? (y + pt - fh + 1 + sh - 1) / sh : 0;
+      int r1 = y + pt >= 0 ? (y + pt) / sh + 1 : 0;
+      if (r1 > oh) r1 = oh;
+      for (int x = 0; x < w; x++) {
+        int c0 = x + pl - fw + 1 > 0 ? (x + pl - fw + 1 + sw - 1) / sw : 0;
+        int c1 = x + pl >= 0 ? (x + pl) / sw + 1 : 0;
+        if (c1 > ow) c1 = ow;
+        float *out = dx + (((size_t)b * h + y) * w + x) * ch;
+        int d = 0;
+        for (; d + 4 <= ch; d += 4) {
+          v128_t s = wasm_f32x4_splat(0.f);
+          for (int r = r0; r < r1; r++) {
+            for (int c = c0; c < c1; c++) s = wasm_f32x4_add(s, wasm_v128_load(dy + (((size_t)b * oh + r) * ow + c) * ch + d));
+          }
+          wasm_v128_store(out + d, wasm_f32x4_mul(s, mult));
+        }
+        for (; d < ch; d++) {
+          float s = 0.f;
+          for (int r = r0; r < r1; r++) {
+            for (int c = c0; c < c1; c++) s += dy[(((size_t)b * oh + r) * ow + c) * ch + d];
+          }
+          out[d] = s * wasm_f32x4_extract_lane(mult, 0);
+        }
+      }
+    }
   }
 }

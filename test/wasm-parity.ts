@@ -1,7 +1,24 @@
-/** Shared by the parity tests: run a computation on cpu and on wasm and compare element by element. */
+/** Shared by the kernel parity tests: run a computation on cpu and on wasm and compare element by element. */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { before, describe } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../lib/data/rng';
+import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../lib/engine/wasm-kernels/native';
+
+/** The kernel builds this runtime can run: simd128 always, relaxed-simd on Node 22+ (or with the flag). */
+export const RUNNABLE_BUILDS = (Object.keys(KERNELS_WASM_PATHS) as KernelsBuild[]).filter((b) =>
+  (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(fs.readFileSync(KERNELS_WASM_PATHS[b])));
+
+/** Registers `body`'s tests once per runnable build, each running on that build. */
+export function forEachBuild(body: (build: KernelsBuild) => void): void {
+  for (const build of RUNNABLE_BUILDS) {
+    describe(build, () => {
+      before(() => useKernelsBuild(build));
+      body(build);
+    });
+  }
+}
 
 export function randomValues(size: number, seed: number): Float32Array {
   const rng = new Rng(seed);

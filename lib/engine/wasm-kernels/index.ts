@@ -11,22 +11,31 @@
  * (lib/model/seeded-dropout.ts), whose masks are hashed in wasm, not drawn in JS.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import { castKernel, identityKernel } from './identity-cast';
 import { addKernel } from './add';
+import { avgPoolGradKernel } from './avg-pool-grad';
 import { batchMatMulKernel } from './batch-mat-mul';
+import { batchNormGradKernel, fusedBatchNormGradient, fusedBatchNormKernel } from './batch-norm';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { seededDropoutKernel } from './dropout';
 import { maxPoolGradKernel } from './max-pool-grad';
-import type { ProjectKernel } from './project-kernel';
+import type { ProjectGradient, ProjectKernel } from './project-kernel';
 import { sliceKernel } from './slice';
-import { sumKernel } from './sum';
+import { meanGradient, meanGradKernel, meanKernel, sumKernel } from './sum';
 
 /** Every kernel the project adds to or replaces in the wasm backend. */
 export const PROJECT_KERNELS: readonly ProjectKernel[] = [
   conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
   maxPoolGradKernel,
+  avgPoolGradKernel,
   sumKernel,
+  meanKernel,
+  meanGradKernel,
+  fusedBatchNormKernel,
+  batchNormGradKernel,
   batchMatMulKernel,
   addKernel,
   identityKernel,
@@ -35,7 +44,15 @@ export const PROJECT_KERNELS: readonly ProjectKernel[] = [
   seededDropoutKernel,
 ];
 
+/**
+ * Gradients the project re-registers for every backend, each falling back to
+ * tfjs's where the project's kernels are missing: batch-norm layers' training
+ * graph is otherwise dominated by full-size temporaries.
+ */
+export const PROJECT_GRADIENTS: readonly ProjectGradient[] = [fusedBatchNormGradient, meanGradient];
+
 const installed = new Map<string, KernelConfig>();
+const installedGradients = new Map<string, GradConfig>();
 
 /**
  * Installs the project's kernels for the wasm backend, replacing tfjs's own
@@ -53,9 +70,22 @@ export function registerProjectKernels(): void {
     tf.registerKernel(config);
     installed.set(kernel.kernelName, config);
   }
+  for (const gradient of PROJECT_GRADIENTS) {
+    const current = tf.getGradient(gradient.kernelName);
+    if (current === undefined) throw new Error(`tfjs has no gradient for ${gradient.kernelName} to build on`);
+    if (current === installedGradients.get(gradient.kernelName)) continue;
+    const config = gradient.create(current);
+    tf.registerGradient(config);
+    installedGradients.set(gradient.kernelName, config);
+  }
 }
 
 /** The config registerProjectKernels installed for `kernelName`, to check it is the one registered. */
 export function projectKernelConfig(kernelName: string): KernelConfig | undefined {
   return installed.get(kernelName);
+}
+
+/** The gradient registerProjectKernels installed for `kernelName`. */
+export function projectGradientConfig(kernelName: string): GradConfig | undefined {
+  return installedGradients.get(kernelName);
 }

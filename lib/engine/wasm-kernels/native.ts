@@ -3,15 +3,37 @@ import * as path from 'path';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-/** Where scripts/build-wasm.sh writes the binary; committed, so npm install needs no compiler. */
-export const KERNELS_WASM_PATH = path.join(__dirname, 'kernels.wasm');
+/**
+ * The two builds of native/*.c that scripts/build-wasm.sh writes; committed,
+ * so npm install needs no compiler. relaxed-simd fuses multiply-adds; it
+ * runs where the runtime has relaxed SIMD (Node 22+ by default, Node 20 with
+ * --experimental-wasm-relaxed-simd), simd128 everywhere else.
+ */
+export const KERNELS_WASM_PATHS = {
+  simd128: path.join(__dirname, 'kernels.wasm'),
+  'relaxed-simd': path.join(__dirname, 'kernels-relaxed.wasm'),
+} as const;
+export type KernelsBuild = keyof typeof KERNELS_WASM_PATHS;
 
 /**
  * Exports of native/kernels.c. Every pointer argument is a byte offset in the
  * tfjs backend's heap (a tensor's memoryOffset or scratch from its malloc).
  */
 export interface NativeKernels {
-  sum_leading_axes(x: number, out: number, blockSum: number, total: number, rows: number, cols: number): void;
+  sum_leading_axes(x: number, out: number, blockSum: number, total: number, rows: number, cols: number, divisor: number): void;
+  avg_pool_grad(
+    dy: number, dx: number, n: number, h: number, w: number, ch: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  mean_leading_axes_grad(dy: number, out: number, rows: number, cols: number): void;
+  batch_norm(
+    x: number, mean: number, variance: number, offset: number, scale: number, out: number, k: number, rows: number, cols: number, eps: number,
+  ): void;
+  batch_norm_grad(
+    x: number, dy: number, mean: number, variance: number, scale: number,
+    dx: number, dMean: number, dVariance: number, dScale: number, dOffset: number,
+    f: number, total: number, rows: number, cols: number, eps: number,
+  ): void;
   conv2d_backprop_filter(
     x: number, dy: number, dw: number, total: number,
     n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
@@ -20,6 +42,12 @@ export interface NativeKernels {
   max_pool_grad(
     x: number, dy: number, dx: number,
     n: number, h: number, w: number, ch: number, oh: number, ow: number,
+    fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
+  ): void;
+  flip_filter(w: number, wf: number, fh: number, fw: number, cin: number, cout: number): void;
+  conv2d_backprop_input(
+    dy: number, wf: number, dx: number,
+    n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
     fh: number, fw: number, sh: number, sw: number, pt: number, pl: number,
   ): void;
   add_bias(x: number, bias: number, out: number, rows: number, cols: number): void;
@@ -35,6 +63,7 @@ interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
   Memory: abstract new (...args: never[]) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: { env: { memory: WasmMemory } }) => { exports: object };
@@ -48,8 +77,35 @@ interface EmscriptenHeap {
   _free(ptr: number): void;
 }
 
-const instances = new WeakMap<WasmMemory, NativeKernels>();
-let compiled: object | null = null;
+let instances = new WeakMap<WasmMemory, NativeKernels>();
+let build: { name: KernelsBuild; module: object } | null = null;
+
+function compile(name: KernelsBuild): { name: KernelsBuild; module: object } | null {
+  const bytes = fs.readFileSync(KERNELS_WASM_PATHS[name]);
+  return WasmJs.validate(bytes) ? { name, module: new WasmJs.Module(bytes) } : null;
+}
+
+function currentBuild(): { name: KernelsBuild; module: object } {
+  build ??= compile('relaxed-simd') ?? compile('simd128');
+  if (build === null) throw new Error(`this runtime cannot run ${KERNELS_WASM_PATHS.simd128}: it lacks WebAssembly SIMD`);
+  return build;
+}
+
+/** The build the kernels run: relaxed-simd when this runtime validates it, else simd128. */
+export function kernelsBuild(): KernelsBuild {
+  return currentBuild().name;
+}
+
+/**
+ * Runs the kernels from `name` from the next call on (both builds must give
+ * the same results, so tests run each); throws if this runtime cannot.
+ */
+export function useKernelsBuild(name: KernelsBuild): void {
+  const next = compile(name);
+  if (next === null) throw new Error(`this runtime does not validate the ${name} build of the kernels`);
+  build = next;
+  instances = new WeakMap();
+}
 
 function heapOf(backend: BackendWasm): EmscriptenHeap {
   const wasm = backend.wasm as unknown as Partial<EmscriptenHeap>;
@@ -71,9 +127,8 @@ export function nativeKernels(backend: BackendWasm): NativeKernels {
   const { memory } = heapOf(backend).asm;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    compiled ??= new WasmJs.Module(fs.readFileSync(KERNELS_WASM_PATH));
     // Synchronous instantiation is fine in Node and keeps kernel setup synchronous, as tfjs expects.
-    const instance = new WasmJs.Instance(compiled, { env: { memory } });
+    const instance = new WasmJs.Instance(currentBuild().module, { env: { memory } });
     kernels = instance.exports as unknown as NativeKernels;
     instances.set(memory, kernels);
   }

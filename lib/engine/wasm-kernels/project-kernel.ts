@@ -1,4 +1,4 @@
-import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeKernels } from './native';
 
@@ -39,4 +39,14 @@ export function callOriginal(
 ): TensorInfo {
   if (original === undefined) throw new Error(`${kernelName} on wasm: ${why}, and tfjs has no wasm kernel to fall back to`);
   return original.kernelFunc({ ...args, inputs: args.inputs as NamedTensorInfoMap } as Parameters<KernelFunc>[0]) as TensorInfo;
+}
+
+/**
+ * A gradient the project re-registers (gradients are shared by all
+ * backends): `create` wraps tfjs's, which it must call where it does not
+ * apply, e.g. on backends without the project's kernels.
+ */
+export interface ProjectGradient {
+  readonly kernelName: string;
+  create(original: GradConfig): GradConfig;
 }

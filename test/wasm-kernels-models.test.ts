@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/engine/backend';
+import { crossEntropyPerImage } from '../lib/model/loss';
+import { trainableVariables } from '../lib/model/variables';
+import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
+import { Rng } from '../lib/data/rng';
+import { buildIssue11Model, ISSUE11_MODELS, type Issue11Model } from './issue11-models';
+import { assertClose, forEachBuild } from './wasm-parity';
+
+before(async () => {
+  assert.equal((await selectBackend()).name, 'wasm');
+});
+
+/** The first n Fashion-MNIST test images when data/ has them, else seeded uniform noise of their shape. */
+function batch(n: number): { x: Float32Array; y: Int32Array; source: string } {
+  const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
+  try {
+    const images = parseIdxImages(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images');
+    const labels = parseIdxLabels(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels');
+    return {
+      x: Float32Array.from(images.pixels.subarray(0, n * 784), (p) => p / 255),
+      y: Int32Array.from(labels.labels.subarray(0, n)),
+      source: `the first ${n} Fashion-MNIST test images`,
+    };
+  } catch {
+    const rng = new Rng(5);
+    return {
+      x: Float32Array.from({ length: n * 784 }, () => rng.next()),
+      y: Int32Array.from({ length: n }, () => rng.int(10)),
+      source: 'seeded random images (data/fashion-mnist not present)',
+    };
+  }
+}
+
+async function gradients(name: Issue11Model, backend: 'cpu' | 'wasm', data: { x: Float32Array; y: Int32Array }) {
+  await tf.setBackend(backend);
+  const model = buildIssue11Model(name, 3);
+  const variables = trainableVariables(model);
+  const { value, grads } = tf.tidy(() => {
+    const x = tf.tensor4d(data.x, [data.y.length, 28, 28, 1]);
+    const y = tf.tensor1d(data.y, 'int32');
+    return tf.variableGrads(() => tf.mean(crossEntropyPerImage(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
+  });
+  const out = {
+    loss: value.dataSync()[0],
+    // In trainableWeights order: names get numeric suffixes that differ between the two builds of the model.
+    grads: model.trainableWeights.map((w, i) => ({ name: w.originalName, values: Float32Array.from(grads[variables[i].name].dataSync()), shape: w.shape as number[] })),
+  };
+  tf.dispose([value, ...Object.values(grads)]);
+  model.dispose();
+  return out;
+}
+
+forEachBuild(() => {
+  for (const name of ISSUE11_MODELS) {
+    test(`${name}: wasm gradients of one training batch match cpu`, async (t) => {
+      const data = batch(24);
+      t.diagnostic(`batch: ${data.source}`);
+      const expected = await gradients(name, 'cpu', data);
+      const actual = await gradients(name, 'wasm', data);
+      assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss), `loss ${actual.loss} vs ${expected.loss}`);
+      // Gradients are sums over the batch whose terms are as large as the model's largest gradient, not as each
+      // element (a conv bias before batch norm has a gradient of pure rounding noise around 0).
+      const scale = Math.max(...expected.grads.map((g) => g.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+      for (const [i, e] of expected.grads.entries()) {
+        const used = assertClose(`gradient of ${e.name}`, actual.grads[i], e, 1e-4 * scale, 1e-4);
+        t.diagnostic(`${e.name}: ${(used * 100).toFixed(1)}% of |a - b| <= 1e-4 max|g| + 1e-4 |b|`);
+      }
+    });
+  }
+});
