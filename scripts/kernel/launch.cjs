@@ -18,12 +18,16 @@ function findTslab(start) {
 }
 
 /**
- * tslab 1.0.22 never awaits its zeromq 6 sends, and zeromq 6 rejects a send
- * while the socket's previous one is in flight ("Socket is busy writing",
- * EBUSY, zeromq/zeromq.js#427): the message (an output, a status) is lost.
- * Queueing each socket's sends keeps every message, in order.
+ * Jupyter's messages must all arrive, in order, or a cell loses outputs and
+ * the page its status. tslab 1.0.22 sends without awaiting, and zeromq 6
+ * rejects a send while the socket's previous one is in flight ("Socket is
+ * busy writing", EBUSY, zeromq/zeromq.js#427): that message is lost, and the
+ * rejection, unhandled, used to kill the kernel. So each socket's sends are
+ * queued. And a publisher drops what exceeds its send high-water mark (1000
+ * messages by default) while the page is slow to read: the outputs socket
+ * gets no limit, as ipykernel's has none.
  */
-function serializeSends(zmq) {
+function reliableSockets(zmq) {
   const send = zmq.Socket.prototype.send;
   const queues = new WeakMap();
   function queuedSend(message) {
@@ -36,6 +40,12 @@ function serializeSends(zmq) {
   for (const type of [zmq.Publisher, zmq.Router, zmq.Reply]) {
     Object.defineProperty(type.prototype, 'send', { value: queuedSend, writable: true, configurable: true });
   }
+  const Publisher = zmq.Publisher;
+  zmq.Publisher = class extends Publisher {
+    constructor(options) {
+      super({ sendHighWaterMark: 0, ...options });
+    }
+  };
 }
 
 const configPath = process.argv[2];
@@ -51,5 +61,5 @@ if (main === null) {
   );
   process.exit(1);
 }
-serializeSends(require(require.resolve('zeromq', { paths: [path.dirname(main)] })));
+reliableSockets(require(require.resolve('zeromq', { paths: [path.dirname(main)] })));
 require(main).startKernel({ configPath, enableFindLocal: false, jsKernel: false });
