@@ -21,11 +21,11 @@ function findTslab(start) {
  * Jupyter's messages must all arrive, in order, or a cell loses outputs and
  * the page its status. tslab 1.0.22 sends without awaiting, and zeromq 6
  * rejects a send while the socket's previous one is in flight ("Socket is
- * busy writing", EBUSY, zeromq/zeromq.js#427): that message is lost, and the
- * rejection, unhandled, used to kill the kernel. So each socket's sends are
- * queued. And a publisher drops what exceeds its send high-water mark (1000
- * messages by default) while the page is slow to read: the outputs socket
- * gets no limit, as ipykernel's has none.
+ * busy writing", EBUSY, zeromq/zeromq.js#427): that message is lost, and its
+ * rejection goes unhandled (fatal while the wasm backend's listeners rethrew,
+ * see lib/engine/backend.ts). So each socket's sends are queued. And a
+ * publisher drops what exceeds its send high-water mark (1000 messages by
+ * default) while the page is slow to read: the outputs socket gets no limit.
  */
 function reliableSockets(zmq) {
   const send = zmq.Socket.prototype.send;
