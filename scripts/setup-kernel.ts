@@ -1,21 +1,21 @@
 /**
- * Registers the tslab TypeScript kernel with the machine's Jupyter (run by
- * `npm install`). The kernel spec needs an absolute `--binary`: the default
- * names a global `tslab` that a local install does not have. A missing
- * Jupyter is reported with the fix, never as a failed install.
+ * Registers the "TypeScript (Fashion-MNIST)" kernel with the machine's
+ * Jupyter (run by `npm install` and `npm start`). One user-wide spec serves
+ * every checkout (scripts/kernel-spec.ts), so running this again, from any
+ * checkout, only refreshes it. A missing Jupyter is reported with the fix,
+ * never as a failed install.
  */
-import * as path from 'node:path';
-import { JUPYTER_HELP, ROOT, findJupyterPython, run } from './jupyter';
+import { KERNEL_DISPLAY_NAME, KERNEL_NAME, installKernelSpec } from './kernel-spec';
+import { JUPYTER_HELP, findJupyterPython } from './jupyter';
 
 const python = findJupyterPython();
 if (python === null) {
   console.warn(`[setup-kernel] ${JUPYTER_HELP}`);
 } else {
-  const binary = path.join(ROOT, 'node_modules', '.bin', 'tslab');
-  const result = run(binary, ['install', `--python=${python}`, `--binary=${binary}`, '--user']);
-  if (result.status !== 0) {
-    console.warn(`[setup-kernel] registering the tslab kernel failed (exit ${result.status}); run \`npm run setup-kernel\` to retry.`);
-  } else {
-    console.log(`[setup-kernel] TypeScript kernel "tslab" registered with ${python}`);
+  try {
+    const where = installKernelSpec(python);
+    console.log(`[setup-kernel] kernel "${KERNEL_DISPLAY_NAME}" (${KERNEL_NAME}) registered with ${python} in ${where}`);
+  } catch (e) {
+    console.warn(`[setup-kernel] ${(e as Error).message}; run \`npm run setup-kernel\` to retry.`);
   }
 }

@@ -61,19 +61,21 @@ test('confusion matrix figure: counts in the cells, class names on both axes, tr
   assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
 });
 
-test('plotly is inlined once per kernel, before the first figure only', () => {
+test('a figure output is its spec and a loader: plotly comes from the page or the kernel spec folder, never the output', () => {
   const outputs: string[] = [];
   const sink = { html: (s: string) => outputs.push(s) };
   const fig: Figure = { data: [{ type: 'bar', x: [1], y: [2] }], layout: {} };
   showFigure(fig, sink);
   showFigure(fig, sink);
-  assert.match(outputs[0], /plotly\.js v4/);
-  assert.ok(outputs[0].length > 1_000_000, 'the minified bundle itself, not a CDN link');
-  assert.doesNotMatch(outputs[0], /<script[^>]+src=/);
-  assert.doesNotMatch(outputs[1], /plotly\.js v4/);
-  assert.ok(outputs[1].length < 2_000);
-  assert.match(outputs[1], /Plotly\.newPlot\('plot-[0-9a-f-]+', fig\.data, fig\.layout/);
-  assert.match(outputs[1], /"type":"bar"/);
+  for (const output of outputs) {
+    assert.doesNotMatch(output, /plotly\.js v4/, 'no bundle in any output: a rerun would take it away');
+    assert.ok(output.length < 3_000, `a small output, got ${output.length} characters`);
+    assert.match(output, /^<div id="(plot-[0-9a-f-]+)" class="fashion-mnist-figure"><\/div>/);
+    assert.match(output, /Plotly\.newPlot\('plot-[0-9a-f-]+', fig\.data, fig\.layout/);
+    assert.match(output, /"type":"bar"/);
+    assert.match(output, /'kernelspecs\/fashion-mnist-ts\/plotly\.min\.js'/);
+  }
+  assert.notEqual(outputs[0].slice(0, 60), outputs[1].slice(0, 60), 'each figure draws into its own element');
 });
 
 test('figure HTML cannot be broken out of by text in the figure', () => {

@@ -76,6 +76,11 @@ export interface LoadOptions extends DownloadOptions {
   baseUrl?: string;
   /** Checksums and sizes every file must match. Default FASHION_MNIST_MD5; other values are for tests. */
   md5?: Readonly<Record<FashionMnistFile, FileChecksums>>;
+  /**
+   * Keep only the first N images of each split, for quick test runs of the
+   * notebooks. Default: $FASHION_MNIST_IMAGES, else every image.
+   */
+  limit?: number;
 }
 
 /**
@@ -89,6 +94,8 @@ export interface LoadOptions extends DownloadOptions {
 export async function loadFashionMnist(options: LoadOptions = {}): Promise<FashionMnist> {
   const dir = resolveDataDir(options.dir);
   const md5 = options.md5 ?? FASHION_MNIST_MD5;
+  const limit = options.limit ?? imageLimitFromEnvironment();
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   await checkDataDir(dir, options.dir === undefined && Boolean(process.env.FASHION_MNIST_DIR));
   await removeStaleTemps(dir, ALL_FILES);
   await downloadMissing(dir, md5, options);
@@ -103,9 +110,27 @@ export async function loadFashionMnist(options: LoadOptions = {}): Promise<Fashi
         `${imagesPath} holds ${images.count} images but ${labelsPath} holds ${labels.count} labels; expected one label per image`,
       );
     }
-    return { images: images.pixels, labels: labels.labels, count: images.count };
+    return firstImages({ images: images.pixels, labels: labels.labels, count: images.count }, limit);
   };
   return { train: await load('train'), test: await load('test') };
+}
+
+/** `FASHION_MNIST_IMAGES` from the environment: how many images of each split to keep; undefined when unset. */
+export function imageLimitFromEnvironment(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.FASHION_MNIST_IMAGES;
+  if (value === undefined || value === '') return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new RangeError(`environment variable FASHION_MNIST_IMAGES must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return limit;
+}
+
+/** The first `limit` images of a split (all of them when it holds fewer); views, no copy. */
+function firstImages(split: LabeledImages, limit: number | undefined): LabeledImages {
+  if (limit === undefined || limit >= split.count) return split;
+  const pixels = split.images.length / split.count;
+  return { images: split.images.subarray(0, limit * pixels), labels: split.labels.subarray(0, limit), count: limit };
 }
 
 /** `dir`, else $FASHION_MNIST_DIR, else the repository's data/fashion-mnist; relative paths are from the working directory. */

@@ -61,8 +61,31 @@ async function load(name: BackendName): Promise<string | null> {
       // After the package registered its kernels (ours replace some), before setBackend runs their setup.
       registerProjectKernels();
     }
-    return (await tf.setBackend(name)) ? null : `tf.setBackend('${name}') failed`;
+    const ok = name === 'wasm' ? await withoutAddedCrashListeners(() => tf.setBackend(name)) : await tf.setBackend(name);
+    return ok ? null : `tf.setBackend('${name}') failed`;
   } catch (e) {
     return (e as Error).message.split('\n')[0];
+  }
+}
+
+/**
+ * The wasm backend's Emscripten module, created when the backend initialises,
+ * adds process-wide `uncaughtException` and `unhandledRejection` listeners
+ * that rethrow (tf-backend-wasm.node.js: `process["on"]("unhandledRejection",
+ * function (reason) { throw reason; })`), and the `_dispose` meant to remove
+ * them never does (its filter `!list.indexOf(l) > -1` is always false). A
+ * listener that throws makes any stray async error fatal: in a tslab kernel,
+ * whose own listeners only log, the kernel dies. So the listeners added while
+ * the backend loads are removed again, and Node's (or the kernel's) handling stands.
+ */
+async function withoutAddedCrashListeners<T>(load: () => Promise<T>): Promise<T> {
+  // One call per event: tslab's TypeScript 5.0 cannot pick an overload of process.listeners for a union.
+  const uncaught = new Set(process.listeners('uncaughtException'));
+  const rejection = new Set(process.listeners('unhandledRejection'));
+  try {
+    return await load();
+  } finally {
+    for (const l of process.listeners('uncaughtException')) if (!uncaught.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection')) if (!rejection.has(l)) process.removeListener('unhandledRejection', l);
   }
 }

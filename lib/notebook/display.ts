@@ -9,8 +9,6 @@ export interface HtmlSink {
   html(s: string): void;
 }
 
-let plotlyInlined = false;
-
 function tslab(): typeof import('tslab') {
   // tslab exists only inside the kernel; requiring it lazily keeps lib usable from plain node.
   return require('tslab') as typeof import('tslab');
@@ -26,32 +24,64 @@ export function liveSink(): HtmlSink {
   return tslab().newDisplay();
 }
 
-/**
- * The minified plotly bundle goes into the notebook once per kernel, in the
- * first figure's output, so saved notebooks and their HTML export open
- * offline without carrying a copy per figure.
- */
+/** The project's kernel spec (scripts/kernel-spec.ts installs it); Jupyter serves its files at `kernelspecs/NAME/`. */
+export const KERNEL_NAME = 'fashion-mnist-ts';
+/** plotly.js as installed into the kernel spec's folder. */
+export const PLOTLY_FILE = 'plotly.min.js';
+
+export function plotlyPath(): string {
+  return require.resolve(`plotly.js-dist-min/${PLOTLY_FILE}`);
+}
+
+/** The minified plotly bundle in a script tag, for pages that open offline (scripts/execute.ts, scripts/screenshots.ts). */
 export function plotlyLibraryHtml(): string {
-  const source = fs.readFileSync(require.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
+  const source = fs.readFileSync(plotlyPath(), 'utf8');
   return `<script type="text/javascript">${source.replace(/<\/script/gi, '<\\/script')}</script>`;
 }
 
+/** An exported page (nbconvert's HTML) with plotly in its head, once, so its figures draw offline. */
+export function withPlotly(page: string): string {
+  const head = page.indexOf('</head>');
+  if (head < 0) throw new Error('the exported page has no </head> to put plotly.js in');
+  return page.slice(0, head) + plotlyLibraryHtml() + page.slice(head);
+}
+
+/**
+ * A figure's output: its spec and a loader that draws it. Plotly itself (5 MB)
+ * is not in the output: a rerun replaces the output that carried it, and it
+ * would bloat every saved notebook. The page has it already (an exported
+ * page, or a figure drawn before), or the loader fetches it once from the
+ * kernel spec's folder, which the notebook server serves; so figures draw
+ * after a reload, offline. A page with neither says so where the figure goes.
+ */
 export function figureHtml(figure: Figure): string {
   const id = `plot-${randomUUID()}`;
   const spec = JSON.stringify(figure).replace(/</g, '\\u003c');
-  // Waits for Plotly because notebook 6 may run this before the library's script when a page reloads.
   return (
-    `<div id="${id}"></div><script type="text/javascript">(function () {` +
+    `<div id="${id}" class="${FIGURE_CLASS}"></div><script type="text/javascript">(function () {` +
     `var fig = ${spec};` +
-    `function draw() { if (window.Plotly) { window.Plotly.newPlot('${id}', fig.data, fig.layout, {responsive: true}); } else { setTimeout(draw, 50); } }` +
-    `draw(); })();</script>`
+    `function draw() { window.Plotly.newPlot('${id}', fig.data, fig.layout, {responsive: true}); }` +
+    `function fail(why) { document.getElementById('${id}').textContent = 'This figure cannot be drawn: ' + why; }` +
+    `if (window.Plotly) { draw(); return; }` +
+    // Classic notebook puts the server's base URL on <body>; JupyterLab and Notebook 7 in #jupyter-config-data.
+    `window.fashionMnistPlotly = window.fashionMnistPlotly || new Promise(function (resolve, reject) {` +
+    `var config = document.getElementById('jupyter-config-data');` +
+    `var base = document.body.getAttribute('data-base-url') || (config && JSON.parse(config.textContent).baseUrl);` +
+    `if (!base) { reject('plotly.js is not in this page, which is not a Jupyter page to load it from (npm run report exports pages that carry it).'); return; }` +
+    `var script = document.createElement('script');` +
+    `script.src = base.replace(/\\/?$/, '/') + 'kernelspecs/${KERNEL_NAME}/${PLOTLY_FILE}';` +
+    `script.onload = resolve;` +
+    `script.onerror = function () { reject('plotly.js did not load from ' + script.src + ' (run npm run setup-kernel, then reload the page).'); };` +
+    `document.head.appendChild(script); });` +
+    `window.fashionMnistPlotly.then(draw, fail); })();</script>`
   );
 }
 
+/** The class of every figure's element, for tests and tools that look for the figures in a page. */
+export const FIGURE_CLASS = 'fashion-mnist-figure';
+
 export function showFigure(figure: Figure, sink: HtmlSink = notebookSink()): void {
-  const library = plotlyInlined ? '' : plotlyLibraryHtml();
-  sink.html(library + figureHtml(figure));
-  plotlyInlined = true;
+  sink.html(figureHtml(figure));
 }
 
 export function escapeHtml(s: string): string {

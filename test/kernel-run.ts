@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { findJupyterPython, ROOT } from '../scripts/jupyter';
+import { KERNEL_NAME } from '../scripts/kernel-spec';
+
+export interface KernelOutput {
+  type: string;
+  name?: string;
+  text?: string;
+  data?: Record<string, string>;
+  ename?: string;
+  evalue?: string;
+}
+export interface CellResult {
+  status: string | null;
+  outputs: KernelOutput[];
+  kernel_info_replies: number;
+}
+export interface Cell {
+  code: string;
+  /** kernel_info requests sent while the cell runs, as a notebook page sends its own. */
+  kernel_info_requests?: number;
+}
+
+/** Under CI a missing Jupyter fails the tests that need it; elsewhere they skip. */
+export const jupyterMissing =
+  findJupyterPython() === null && process.env.CI !== 'true' ? 'Jupyter is not installed (apt-get install jupyter-notebook jupyter-nbconvert)' : false;
+
+/**
+ * Runs `cells` in one kernel of the project's spec started in `cwd`, as
+ * Jupyter does, through jupyter_client (test/fixtures/run-kernel.py). `env`
+ * says where the spec is (JUPYTER_PATH or JUPYTER_DATA_DIR).
+ */
+export function runInKernel(cwd: string, cells: Cell[], env: NodeJS.ProcessEnv): { cells: CellResult[]; alive: boolean } {
+  const python = findJupyterPython();
+  if (python === null) throw new Error('Jupyter is not installed (apt-get install jupyter-notebook jupyter-nbconvert)');
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'run-kernel-')), 'result.json');
+  const result = spawnSync(python, [path.join(ROOT, 'test', 'fixtures', 'run-kernel.py'), KERNEL_NAME, cwd, out], {
+    input: JSON.stringify(cells),
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 15 * 60_000,
+  });
+  if (result.status !== 0) throw new Error(`run-kernel.py failed (exit ${result.status}): ${result.error ?? result.stderr.slice(-4000)}`);
+  try {
+    return JSON.parse(fs.readFileSync(out, 'utf8'));
+  } finally {
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  }
+}
+
+export function text(outputs: KernelOutput[]): string {
+  return outputs.map((o) => (o.text ?? '') + Object.values(o.data ?? {}).join('') + (o.evalue ?? '')).join('');
+}
+
+/** A folder under out/ laid out like notebooks/ (lib linked), so a kernel started there finds this checkout's tslab and lib. */
+export function scratchNotebooks(prefix: string): string {
+  fs.mkdirSync(path.join(ROOT, 'out'), { recursive: true });
+  const dir = path.join(fs.mkdtempSync(path.join(ROOT, 'out', prefix)), 'notebooks');
+  fs.mkdirSync(dir);
+  fs.symlinkSync(path.join(ROOT, 'lib'), path.join(dir, 'lib'));
+  return dir;
+}
