@@ -7,9 +7,10 @@
  * is one worker per core (parallelGradientEngine: gradientsAt() and evaluate()).
  * Times --steps optimiser steps after one warm-up step, then one evaluation of the 12,000
  * validation images; epochSeconds extrapolates the steps to 48,000 training images and adds it.
- * Ends with one JSON line: the model, backend, kernels (the wasm kernels' build: simd128 or
- * relaxed-simd), workers, batchSize, steps, data, images/s, epochSeconds, peakRssMB; pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than
- * PyTorch) come from scripts/torch_reference.py when /usr/bin/python3 has torch.
+ * Ends with one JSON line: model, backend, kernels (the wasm kernels' build: simd128 or
+ * relaxed-simd), workers, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
+ * pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than PyTorch) from
+ * scripts/torch_reference.py when /usr/bin/python3 has torch.
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
