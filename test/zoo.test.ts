@@ -123,10 +123,10 @@ test('an unknown model name is refused, listing the zoo', () => {
 });
 
 test('every zoo model trains: a few Adam steps on real images lower the loss', async () => {
-  // Small enough to run on the main thread in seconds: 64 real images, one full-batch step per epoch.
-  const data = await realImages(64);
+  // Small enough to run on the main thread in seconds: 32 real images, one full-batch step per epoch.
+  const data = await realImages(32);
   for (const name of ZOO_MODELS) {
-    const hp = resolveHyperparameters({ model: name, epochs: 5, batchSize: 64, learningRate: 0.003 });
+    const hp = resolveHyperparameters({ model: name, epochs: 5, batchSize: 32, learningRate: 0.003 });
     const model = buildZooModel(name, hp);
     const history = await train(model, { train: data, validation: data }, hp, {
       engine: localGradientEngine(model),
