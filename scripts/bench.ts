@@ -26,6 +26,7 @@ import { type GradientEngine } from '../lib/engine/gradient-engine';
 import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
 import { checkModelFits, DEFAULT_CHUNK_SIZE, DEFAULT_MICRO_BATCH_SIZE } from '../lib/model/memory';
 import { buildZooModel, zooModelName, type ModelName } from '../lib/model/zoo';
+import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { Rng } from '../lib/data/rng';
@@ -58,14 +59,6 @@ async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; 
     });
     return { raw: { train: random(TRAIN_IMAGES + VALIDATION_IMAGES), test: random(1) }, source: 'random pixels' };
   }
-}
-
-/**
- * Which build of the project's wasm kernels runs. TODO(kernels branch): return kernelsBuild() of
- * lib/engine/wasm-kernels/native.ts once it picks between the simd128 and relaxed-simd builds.
- */
-function kernelsBuild(): 'simd128' | 'relaxed-simd' {
-  return 'simd128';
 }
 
 /**
