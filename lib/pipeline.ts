@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FashionMnist } from './data/fashion-mnist';
 import { splitValidation } from './data/split';
 import { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
-import { buildModel } from './model/cnn';
+import { buildZooModel } from './model/zoo';
 import type { Hyperparameters } from './model/hyperparams';
 import { selectBackend, type BackendInfo } from './engine/backend';
 import type { EpochLog } from './training/epoch-log';
@@ -45,7 +45,7 @@ export interface Experiment {
  */
 export async function runExperiment(hp: Hyperparameters, data: PreparedData, options: TrainOptions = {}): Promise<Experiment> {
   const backend = await selectBackend();
-  const model = buildModel(hp);
+  const model = buildZooModel(hp.model, hp);
   try {
     const history = await train(model, data, hp, options);
     return { backend, model, history, test: await testModel(model, data.test) };

@@ -1,13 +1,16 @@
 /**
- * Training and evaluation speed of the original model, against PyTorch on the same machine.
- * npm run bench -- [--workers N] [--batch-size N] [--steps N] [--json]
+ * Training and evaluation speed of a zoo model, against PyTorch on the same machine.
+ * npm run bench -- [--model NAME] [--workers N] [--batch-size N] [--steps N] [--json]
  *
+ * --model is one of the zoo's (lib/model/zoo.ts; default seed, the original CNN).
  * --workers 0 trains and evaluates on the main thread (localGradientEngine, evaluate()); the default
  * is one worker per core (parallelGradientEngine: gradientsAt() and evaluate()).
  * Times --steps optimiser steps after one warm-up step, then one evaluation of the 12,000
  * validation images; epochSeconds extrapolates the steps to 48,000 training images and adds it.
- * Ends with one JSON line; pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than
- * PyTorch) come from scripts/torch_reference.py when /usr/bin/python3 has torch.
+ * Ends with one JSON line: model, backend, kernels (the wasm kernels' build: simd128 or
+ * relaxed-simd), workers, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
+ * pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than PyTorch) from
+ * scripts/torch_reference.py when /usr/bin/python3 has torch.
  */
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -21,7 +24,9 @@ import { evaluate } from '../lib/model/predict';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { type GradientEngine } from '../lib/engine/gradient-engine';
 import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
-import { buildModel } from '../lib/model/cnn';
+import { checkModelFits, DEFAULT_CHUNK_SIZE, DEFAULT_MICRO_BATCH_SIZE } from '../lib/model/memory';
+import { buildZooModel, zooModelName, type ModelName } from '../lib/model/zoo';
+import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { Rng } from '../lib/data/rng';
@@ -56,19 +61,28 @@ async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; 
   }
 }
 
-/** PyTorch's numbers for the same work, or null when torch is not installed. */
-function pytorchReference(batchSize: number, steps: number): { epochSeconds: number } | null {
+/**
+ * PyTorch's numbers for the same model and work, or null when torch is not installed. Refuses a
+ * reference whose trainable parameter count differs from the tfjs model's: a ratio between two
+ * different architectures means nothing.
+ */
+function pytorchReference(model: ModelName, parameters: number, batchSize: number, steps: number): { epochSeconds: number } | null {
   if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) return null;
   const script = path.join(__dirname, 'torch_reference.py');
-  const args = [script, '--batch-size', `${batchSize}`, '--steps', `${steps}`, '--threads', `${os.availableParallelism()}`];
+  const args = [script, '--model', model, '--batch-size', `${batchSize}`, '--steps', `${steps}`, '--threads', `${os.availableParallelism()}`];
   const run = spawnSync(PYTHON, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${script} failed (exit ${run.status}): ${run.stderr.trim()}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!);
+  const result: { epochSeconds: number; parameters: number } = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  if (result.parameters !== parameters) {
+    throw new Error(`${script} --model ${model} has ${result.parameters} trainable parameters; the tfjs model has ${parameters}`);
+  }
+  return result;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      model: { type: 'string', default: 'seed' },
       workers: { type: 'string' },
       'batch-size': { type: 'string' },
       steps: { type: 'string' },
@@ -77,7 +91,7 @@ async function main(): Promise<void> {
   });
   const workers = count('workers', values.workers, os.availableParallelism(), 0);
   const batchSize = count('batch-size', values['batch-size'], DEFAULT_HYPERPARAMETERS.batchSize, 1, TRAIN_IMAGES);
-  const hp = resolveHyperparameters({ batchSize });
+  const hp = resolveHyperparameters({ model: zooModelName(values.model, '--model'), batchSize });
   const steps = count('steps', values.steps, 3, 1);
   // With --json, stdout carries only the result line.
   const log = values.json ? (s: string) => console.error(s) : (s: string) => console.log(s);
@@ -85,11 +99,13 @@ async function main(): Promise<void> {
   const backend = await selectBackend();
   const { raw, source } = await loadData(log);
   const data = prepareData(raw, hp);
-  const model = buildModel(hp);
+  const model = buildZooModel(hp.model, hp);
+  const layout = { batchSize, workers, microBatchSize: workers > 0 ? DEFAULT_CHUNK_SIZE : DEFAULT_MICRO_BATCH_SIZE };
+  const parameters = checkModelFits(model, layout).footprint.trainableWeights;
   const parallel = workers > 0 ? await parallelGradientEngine(model, { seed: hp.seed, workers }) : null;
   const engine: GradientEngine = parallel ?? localGradientEngine(model);
   const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split) ?? evaluate(model, split);
-  log(`backend ${backend.name}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
+  log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsBuild()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
   const optimizer = tf.train.adam(hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
@@ -112,11 +128,13 @@ async function main(): Promise<void> {
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   log(`train ${trainImagesPerSec.toFixed(0)} images/s, eval ${evalImagesPerSec.toFixed(0)} images/s, epoch ~${epochSeconds.toFixed(1)} s`);
 
-  const torch = pytorchReference(hp.batchSize, steps);
+  const torch = pytorchReference(hp.model, parameters, hp.batchSize, steps);
   if (torch) log(`PyTorch epoch ~${torch.epochSeconds.toFixed(1)} s`);
   console.log(
     JSON.stringify({
+      model: hp.model,
       backend: backend.name,
+      kernels: kernelsBuild(),
       workers,
       batchSize: hp.batchSize,
       steps,

@@ -25,13 +25,13 @@ test('a split as a DataFrame: Label, then pixel columns 0..783, the file bytes a
   );
 });
 
-test('tensors: float32 pixels / 255 shaped [N, 28, 28, 1], int32 labels', async () => {
+test('tensors: float32 pixels / 255 shaped [N, 28, 28, 1], float32 labels', async () => {
   const { test: split } = await realData();
   const small = takeRows(split, [0, 1, 2, 9999]);
   const { x, y } = toTensors(small);
   assert.deepEqual(x.shape, [4, 28, 28, 1]);
   assert.equal(x.dtype, 'float32');
-  assert.equal(y.dtype, 'int32');
+  assert.equal(y.dtype, 'float32');
   const px = x.dataSync();
   for (const i of [0, 300, 784 + 406, 3 * 784 + 783]) assert.equal(px[i], Math.fround(small.images[i] / 255));
   assert.deepEqual(Array.from(y.dataSync()), [split.labels[0], split.labels[1], split.labels[2], split.labels[9999]]);

@@ -1,19 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
-import type { Hyperparameters } from './hyperparams';
 import { Rng } from '../data/rng';
 import { SeededDropout } from './seeded-dropout';
 
+/** What shapes the original CNN; `Hyperparameters` has all of it. */
+export interface SeedModelOptions {
+  /** Number of 3x3 convolution filters. */
+  filters: number;
+  /** Units of the hidden dense layer. */
+  denseUnits: number;
+  /** Fraction of the pooled activations zeroed while training. */
+  dropout: number;
+  /** Seeds the initial weights and the dropout masks. */
+  seed: number;
+}
+
+export const SEED_MODEL_NAME = 'fashion_cnn';
+
 /**
- * The original notebook's CNN:
+ * The original notebook's CNN, as layers not yet in a model:
  * Conv2D(3x3, relu) -> MaxPool(2) -> Dropout -> Flatten -> Dense(relu) -> Dense(10, softmax).
- * With the default hyperparameters it has 173,738 parameters.
  */
-export function buildModel(hp: Pick<Hyperparameters, 'filters' | 'denseUnits' | 'dropout' | 'seed'>): tf.Sequential {
+export function seedModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
   const rng = new Rng(hp.seed);
   const init = () => tf.initializers.glorotUniform({ seed: rng.seed() });
-  const model = tf.sequential({ name: 'fashion_cnn' });
-  model.add(
+  return [
     tf.layers.conv2d({
       name: 'conv',
       inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1],
@@ -22,11 +33,18 @@ export function buildModel(hp: Pick<Hyperparameters, 'filters' | 'denseUnits' | 
       activation: 'relu',
       kernelInitializer: init(),
     }),
-  );
-  model.add(tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }));
-  model.add(new SeededDropout({ name: 'dropout', rate: hp.dropout, seed: rng.seed() }));
-  model.add(tf.layers.flatten({ name: 'flatten' }));
-  model.add(tf.layers.dense({ name: 'hidden', units: hp.denseUnits, activation: 'relu', kernelInitializer: init() }));
-  model.add(tf.layers.dense({ name: 'output', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: init() }));
-  return model;
+    tf.layers.maxPooling2d({ name: 'pool', poolSize: 2 }),
+    new SeededDropout({ name: 'dropout', rate: hp.dropout, seed: rng.seed() }),
+    tf.layers.flatten({ name: 'flatten' }),
+    tf.layers.dense({ name: 'hidden', units: hp.denseUnits, activation: 'relu', kernelInitializer: init() }),
+    tf.layers.dense({ name: 'output', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: init() }),
+  ];
+}
+
+/**
+ * The original notebook's CNN (the zoo's `seed` model). With the default
+ * hyperparameters it has 173,738 parameters.
+ */
+export function buildModel(hp: SeedModelOptions): tf.Sequential {
+  return tf.sequential({ name: SEED_MODEL_NAME, layers: seedModelLayers(hp) });
 }

@@ -1,16 +1,21 @@
+import { checkFootprintFits, defaultTrainingLayout, layersFootprint } from './memory';
+import { INPUT_SHAPE, zooLayers, zooModelName, type ModelName } from './zoo';
+
 /** Everything a user tunes, in one place. Defaults are the original notebook's. */
 export interface Hyperparameters {
+  /** The model to train, from the zoo (lib/model/zoo.ts); `seed` is the original notebook's CNN. */
+  model: ModelName;
   /** Passes over the training split. */
   epochs: number;
   /** Images per optimiser step (one Adam update per batch). */
   batchSize: number;
   /** Adam step size. */
   learningRate: number;
-  /** Fraction of the pooled activations zeroed while training. */
+  /** Fraction of the pooled activations zeroed while training (seed model). */
   dropout: number;
-  /** Number of 3x3 convolution filters. */
+  /** Number of 3x3 convolution filters (seed model). */
   filters: number;
-  /** Units of the hidden dense layer. */
+  /** Units of the hidden dense layer (seed model). */
   denseUnits: number;
   /** Share of the 60,000 training images held out for validation. */
   validationFraction: number;
@@ -19,6 +24,7 @@ export interface Hyperparameters {
 }
 
 export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze({
+  model: 'seed',
   epochs: 25,
   batchSize: 4096,
   learningRate: 0.001,
@@ -31,7 +37,7 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
 
 type Check = (v: number) => boolean;
 const positiveInteger: [Check, string] = [(v) => Number.isInteger(v) && v > 0, 'a positive integer'];
-const RULES: Record<keyof Hyperparameters, [Check, string]> = {
+const RULES: Record<Exclude<keyof Hyperparameters, 'model'>, [Check, string]> = {
   epochs: positiveInteger,
   batchSize: positiveInteger,
   learningRate: [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'],
@@ -42,30 +48,58 @@ const RULES: Record<keyof Hyperparameters, [Check, string]> = {
   seed: [(v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)'],
 };
 
+/** What shapes the seed model only; the zoo's other models are fixed architectures. */
+const SEED_MODEL_ONLY = ['filters', 'denseUnits', 'dropout'] as const;
+
 /**
  * Fills in defaults and checks every value before any work starts, so a typo
- * fails in a second with a message naming the value, not an hour into training.
+ * fails in a second with a message naming the value, not an hour into
+ * training; and so does a model too large to train in this machine's memory
+ * (lib/model/memory.ts), before a byte of it is allocated.
  */
 export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {}): Hyperparameters {
   for (const key of Object.keys(overrides)) {
-    if (!(key in RULES)) {
-      throw new TypeError(`unknown hyperparameter "${key}"; expected one of: ${Object.keys(RULES).join(', ')}`);
+    if (!(key in DEFAULT_HYPERPARAMETERS)) {
+      throw new TypeError(`unknown hyperparameter "${key}"; expected one of: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')}`);
     }
   }
   const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...overrides };
-  for (const key of Object.keys(RULES) as (keyof Hyperparameters)[]) {
+  zooModelName(hp.model, 'hyperparameter model');
+  for (const key of Object.keys(RULES) as (keyof typeof RULES)[]) {
     const [ok, expected] = RULES[key];
     const value = hp[key];
     if (typeof value !== 'number' || !ok(value)) {
       throw new RangeError(`hyperparameter ${key} must be ${expected}, got ${formatValue(value)}`);
     }
   }
+  for (const key of hp.model === 'seed' ? [] : SEED_MODEL_ONLY) {
+    if (hp[key] !== DEFAULT_HYPERPARAMETERS[key]) {
+      throw new RangeError(
+        `hyperparameter ${key} is ${hp[key]}, but it shapes only the seed model; model "${hp.model}" is a fixed ` +
+          `architecture (leave ${key} at ${DEFAULT_HYPERPARAMETERS[key]}, or use model "seed")`,
+      );
+    }
+  }
+  checkFits(hp);
   return hp;
 }
 
 /** A value as the user wrote it: JSON would print Infinity and NaN as null. */
 function formatValue(value: unknown): string {
   return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/** Refuses hp.model when training it with the default engine cannot fit in memory. */
+function checkFits(hp: Hyperparameters): void {
+  const seed = hp.model === 'seed';
+  checkFootprintFits(
+    layersFootprint(zooLayers(hp.model, hp), INPUT_SHAPE),
+    defaultTrainingLayout(hp.batchSize),
+    seed ? `model "seed" with filters ${hp.filters} and denseUnits ${hp.denseUnits}` : `model "${hp.model}"`,
+    seed
+      ? 'Lower filters or denseUnits (they size the weights; filters also the activations), or batchSize (the activations).'
+      : 'Lower batchSize (it sizes the activations).',
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { LabeledTensors } from '../data/tensors';
-import { buildModel } from '../model/cnn';
+import { buildZooModel } from '../model/zoo';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { formatEpochLog, type NamedHistory } from './epoch-log';
 import { train, TrainingDivergedError, type TrainOptions } from './train';
@@ -32,7 +32,7 @@ export async function compareSettings(
   const runs: SettingRun[] = [];
   for (const [name, overrides] of Object.entries(settings)) {
     const hp = resolveHyperparameters({ ...base, ...overrides });
-    const model = buildModel(hp);
+    const model = buildZooModel(hp.model, hp);
     try {
       runs.push({ name, hp, history: await train(model, data, hp, trainOptions(name, hp)), diverged: false });
     } catch (e) {

@@ -1,0 +1,165 @@
+/**
+ * The model zoo: every model a notebook or the command line builds by name,
+ * in one call, as in a Keras code example. Each is a `tf.Sequential` from
+ * 28x28x1 images to 10 softmax probabilities:
+ *
+ *   const model = buildZooModel('bn-cnn', hp);
+ *
+ * Weights are initialised from `hp.seed` and dropout is SeededDropout, so the
+ * same seed trains the same model. Layers carry the names Keras gives them
+ * (conv2d, conv2d_1, max_pooling2d, ...), except the seed model's, which keep
+ * their names so that models saved before still load.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
+import { Rng } from '../data/rng';
+import { SEED_MODEL_NAME, seedModelLayers, type SeedModelOptions } from './cnn';
+import { SeededDropout } from './seeded-dropout';
+
+export const ZOO_MODELS = ['seed', 'keras-convnet', 'bn-cnn', 'mlp'] as const;
+export type ModelName = (typeof ZOO_MODELS)[number];
+
+/**
+ * What zoo models are built from (`Hyperparameters` has it all): `seed` for
+ * every model; `filters`, `denseUnits` and `dropout` shape the seed model
+ * only, the others being fixed architectures.
+ */
+export type ZooOptions = SeedModelOptions;
+
+/** One image, as every zoo model takes it. */
+export const INPUT_SHAPE = [IMAGE_SIZE, IMAGE_SIZE, 1];
+
+/** Makes one model's layers: initialisers and dropout seeded in layer order, Keras' layer names. */
+class LayerMaker {
+  private readonly rng: Rng;
+  private readonly counts = new Map<string, number>();
+
+  constructor(seed: number) {
+    this.rng = new Rng(seed);
+  }
+
+  /** `base`, then `base_1`, `base_2`, ... within the model, as Keras names layers. */
+  private name(base: string): string {
+    const n = this.counts.get(base) ?? 0;
+    this.counts.set(base, n + 1);
+    return n === 0 ? base : `${base}_${n}`;
+  }
+
+  private init(): ReturnType<typeof tf.initializers.glorotUniform> {
+    return tf.initializers.glorotUniform({ seed: this.rng.seed() });
+  }
+
+  conv(filters: number, options: { activation?: 'relu'; padding?: 'same'; inputShape?: number[] } = {}): tf.layers.Layer {
+    return tf.layers.conv2d({ name: this.name('conv2d'), filters, kernelSize: 3, kernelInitializer: this.init(), ...options });
+  }
+
+  dense(units: number, activation?: 'relu' | 'softmax'): tf.layers.Layer {
+    return tf.layers.dense({ name: this.name('dense'), units, activation, kernelInitializer: this.init() });
+  }
+
+  dropout(rate: number): tf.layers.Layer {
+    return new SeededDropout({ name: this.name('dropout'), rate, seed: this.rng.seed() });
+  }
+
+  maxPool(): tf.layers.Layer {
+    return tf.layers.maxPooling2d({ name: this.name('max_pooling2d'), poolSize: 2 });
+  }
+
+  flatten(options: { inputShape?: number[] } = {}): tf.layers.Layer {
+    return tf.layers.flatten({ name: this.name('flatten'), ...options });
+  }
+
+  batchNorm(): tf.layers.Layer {
+    return tf.layers.batchNormalization({ name: this.name('batch_normalization') });
+  }
+
+  relu(): tf.layers.Layer {
+    return tf.layers.reLU({ name: this.name('re_lu') });
+  }
+}
+
+interface ZooEntry {
+  /** The tf.Sequential's name. */
+  name: string;
+  /** The layers, input first; new ones on every call. */
+  layers(options: ZooOptions): tf.layers.Layer[];
+}
+
+const ZOO: Record<ModelName, ZooEntry> = {
+  // The original notebook's CNN (lib/model/cnn.ts): 173,738 parameters with the default hyperparameters.
+  seed: { name: SEED_MODEL_NAME, layers: seedModelLayers },
+
+  // Keras' "Simple MNIST convnet" example: 34,826 parameters.
+  'keras-convnet': {
+    name: 'keras_convnet',
+    layers: ({ seed }) => {
+      const k = new LayerMaker(seed);
+      return [
+        k.conv(32, { activation: 'relu', inputShape: INPUT_SHAPE }),
+        k.maxPool(),
+        k.conv(64, { activation: 'relu' }),
+        k.maxPool(),
+        k.flatten(),
+        k.dropout(0.5),
+        k.dense(NUM_CLASSES, 'softmax'),
+      ];
+    },
+  },
+
+  // Two blocks of two convolutions with batch normalisation: 468,458 trainable parameters.
+  'bn-cnn': {
+    name: 'bn_cnn',
+    layers: ({ seed }) => {
+      const k = new LayerMaker(seed);
+      const convBnRelu = (filters: number, inputShape?: number[]) => [
+        k.conv(filters, { padding: 'same', ...(inputShape && { inputShape }) }),
+        k.batchNorm(),
+        k.relu(),
+      ];
+      const block = (filters: number, inputShape?: number[]) => [
+        ...convBnRelu(filters, inputShape),
+        ...convBnRelu(filters),
+        k.maxPool(),
+        k.dropout(0.25),
+      ];
+      return [
+        ...block(32, INPUT_SHAPE),
+        ...block(64),
+        k.flatten(),
+        k.dense(128),
+        k.batchNorm(),
+        k.relu(),
+        k.dropout(0.5),
+        k.dense(NUM_CLASSES, 'softmax'),
+      ];
+    },
+  },
+
+  // A multilayer perceptron, the baseline without convolutions: 203,530 parameters.
+  mlp: {
+    name: 'mlp',
+    layers: ({ seed }) => {
+      const k = new LayerMaker(seed);
+      return [k.flatten({ inputShape: INPUT_SHAPE }), k.dense(256, 'relu'), k.dropout(0.2), k.dense(NUM_CLASSES, 'softmax')];
+    },
+  },
+};
+
+/** `name` if it names a zoo model; otherwise throws, naming `what`, the value and the zoo's models. */
+export function zooModelName(name: unknown, what = 'model'): ModelName {
+  if (typeof name !== 'string' || !(ZOO_MODELS as readonly string[]).includes(name)) {
+    throw new RangeError(`${what} must be one of ${ZOO_MODELS.join(', ')}, got ${JSON.stringify(name)}`);
+  }
+  return name as ModelName;
+}
+
+/** The layers of zoo model `name`, not in a model yet: for `layersFootprint` (./memory) before building. */
+export function zooLayers(name: ModelName, options: ZooOptions): tf.layers.Layer[] {
+  return ZOO[zooModelName(name)].layers(options);
+}
+
+/** Builds zoo model `name` (one of ZOO_MODELS) with weights initialised from `options.seed`. */
+export function buildZooModel(name: ModelName, options: ZooOptions): tf.Sequential {
+  const entry = ZOO[zooModelName(name)];
+  return tf.sequential({ name: entry.name, layers: entry.layers(options) });
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/engine/backend';
+import { resolveHyperparameters } from '../lib/model/hyperparams';
+import { checkModelFits, layersFootprint, modelFootprint, ModelTooLargeError, WASM_HEAP_LIMIT_BYTES } from '../lib/model/memory';
+import { buildZooModel, INPUT_SHAPE, ZOO_MODELS, zooLayers } from '../lib/model/zoo';
+
+test('a model too large for a wasm heap is refused before any tensor exists, with the estimate and the limit', async () => {
+  await selectBackend();
+  const before = tf.memory().numTensors;
+  // The weights alone (541,900,330 of them) times weights + Adam + gradient copies overflow the main thread's heap.
+  assert.throws(
+    () => resolveHyperparameters({ denseUnits: 100_000 }),
+    (e: Error) =>
+      e instanceof ModelTooLargeError &&
+      /model "seed" with filters 32 and denseUnits 100000 has 541,900,330 weights \(2\.2 GB\)/.test(e.message) &&
+      /needs ~\d+\.\d GB on the main thread's wasm heap/.test(e.message) &&
+      /above the wasm heap's limit of 4\.3 GB\. Lower filters or denseUnits/.test(e.message),
+  );
+  // 4,096 filters make ~116 MB of activations per image: a chunk of 512 overflows each worker's heap.
+  assert.throws(
+    () => resolveHyperparameters({ filters: 4096 }),
+    (e: Error) =>
+      e instanceof ModelTooLargeError &&
+      e.estimate.workerHeap > WASM_HEAP_LIMIT_BYTES &&
+      /model "seed" with filters 4096 and denseUnits 32 has 22,192,490 weights \(89 MB\) and 116 MB of activations per image/.test(e.message) &&
+      /needs ~\d+\.\d GB on (each worker thread's|the main thread's) wasm heap \(\d+\.\d GB of it activations\), above the wasm heap's limit of 4\.3 GB/.test(e.message),
+  );
+  assert.equal(tf.memory().numTensors, before, 'nothing was allocated');
+});
+
+test('the zoo at its default batch fits, and the footprint needs no weights to be made', async () => {
+  await selectBackend();
+  for (const model of ZOO_MODELS) {
+    const hp = resolveHyperparameters({ model });
+    const built = buildZooModel(model, hp);
+    assert.deepEqual(layersFootprint(zooLayers(model, hp), INPUT_SHAPE), modelFootprint(built), model);
+    built.dispose();
+  }
+});
+
+test('checkModelFits sizes any built model by its layout: a micro-batch too large for one heap is refused', async () => {
+  await selectBackend();
+  const model = buildZooModel('bn-cnn', resolveHyperparameters({ model: 'bn-cnn' }));
+  const fits = checkModelFits(model, { batchSize: 256, microBatchSize: 256, workers: 2 });
+  assert.ok(fits.workerHeap < fits.heapLimit && fits.mainHeap < fits.heapLimit);
+  // 4,096 images in one pass on the main thread: ~6 MB of activations each.
+  assert.throws(
+    () => checkModelFits(model, { batchSize: 4096, microBatchSize: 4096, workers: 0 }),
+    /model "bn_cnn" has 469,098 weights \(2 MB\) and 6 MB of activations per image; training it at batch 4096, in passes of 4096 images, needs ~\d+\.\d GB on the main thread's wasm heap/,
+  );
+  model.dispose();
+});
+
+test('npm run train refuses --dense-units 100000 before loading any data', () => {
+  const root = path.join(__dirname, '..');
+  const out = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'train.ts'), '--dense-units', '100000'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(out.status, 1, out.stderr);
+  assert.match(out.stderr, /^train: model "seed" with filters 32 and denseUnits 100000 has 541,900,330 weights .* above the wasm heap's limit of 4\.3 GB/m);
+  assert.doesNotMatch(out.stdout + out.stderr, /training with|Epoch 1/);
+});
