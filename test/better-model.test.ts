@@ -35,11 +35,11 @@ describe('the better model', () => {
     assert.deepEqual(model.inputs[0].shape, [null, 28, 28, 1]);
     assert.deepEqual(model.outputs[0].shape, [null, 10]);
     const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D').map((l) => l.getConfig().filters);
-    assert.deepEqual(convs, [32, 64]);
+    assert.deepEqual(convs, [16, 32]);
     assert.equal(model.layers.filter((l) => l.getClassName() === 'BatchNormalization').length, 3);
-    // Trainable: 288 + 18,432 + 401,408 + 1,290 weights, 2 x (32 + 64 + 128) batch-norm scales and offsets;
-    // then the 2 x 224 moving statistics.
-    assert.equal(model.countParams(), 421_866 + 448);
+    // Trainable: 144 + 4,608 + 200,704 + 1,290 weights, 2 x (16 + 32 + 128) batch-norm scales and offsets;
+    // then the 2 x 176 moving statistics.
+    assert.equal(model.countParams(), 207_098 + 352);
     model.dispose();
   });
 

@@ -15,7 +15,7 @@ export const BETTER_HYPERPARAMETERS: Readonly<Omit<Hyperparameters, 'model'>> = 
   batchSize: 256,
   learningRate: 0.003,
   dropout: 0.25,
-  filters: 32,
+  filters: 16,
   denseUnits: 128,
   validationFraction: 0.2,
   seed: 42,
