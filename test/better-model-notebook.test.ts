@@ -16,8 +16,8 @@ test('better-model.ipynb runs headless without a saved model and shows every par
   const texts = outputs.map(outputText);
   const text = texts.join('\n');
   assert.match(text, /no model saved in models\/fashion-cnn .*: training it here for 1 epochs/);
-  assert.match(text, /better_cnn/, 'the better model summary');
-  assert.match(text, /steps: rate \S+ at the start, 0\.003 at the peak, \S+ at the end/);
+  assert.match(text, /block2_conv \(Conv2D\) .*\[null,14,14,32\]/, 'the better model summary');
+  assert.match(text, /\d+ steps: rate 1\.2e-4 at the start, 3\.0e-3 at the peak, 1\.2e-8 at the end/);
 
   const figures = texts.flatMap(figuresInHtml);
   assert.deepEqual(
@@ -46,8 +46,9 @@ test('better-model.ipynb runs headless without a saved model and shows every par
   assert.ok(table, 'the side-by-side table');
   const row = (name: string) => Array.from(new RegExp(`<td>${name}</td>(.*?)</tr>`, 's').exec(table)![1].matchAll(/<td>(.*?)<\/td>/g), (m) => m[1]);
   const [originalAccuracy, betterAccuracy] = row('test accuracy').map(Number);
-  // A few hundred steps of either model already beat guessing (0.1) by far.
-  assert.ok(originalAccuracy > 0.4 && betterAccuracy > 0.4, `test accuracies ${originalAccuracy}, ${betterAccuracy}`);
+  // Two steps of the original and 19 of the better model, whose moving batch-norm statistics are still young:
+  // both beat guessing (0.1), which a model whose statistics never left the workers would not.
+  assert.ok(originalAccuracy > 0.2 && betterAccuracy > 0.2, `test accuracies ${originalAccuracy}, ${betterAccuracy}`);
   assert.equal(row('Shirt F1').length, 2);
   assert.ok(row('training time').every((t) => /^\d+\.\d min$/.test(t)), row('training time').join(', '));
 
