@@ -15,6 +15,7 @@ export { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters,
 export { buildModel } from './model/cnn';
 export { buildZooModel, ZOO_MODELS, type ModelName, type ZooOptions } from './model/zoo';
 export { checkModelFits, estimateTrainingMemory, modelFootprint, ModelTooLargeError, type MemoryEstimate, type TrainingLayout } from './model/memory';
+export { BETTER_HYPERPARAMETERS, betterHyperparameters, buildBetterModel } from './model/better';
 export { SeededDropout } from './model/seeded-dropout';
 export { evaluate, predict, predictProbabilities, type Evaluation, type Predictions } from './model/predict';
 export { loadModel, loadModelMetadata, saveModel } from './model/io';
@@ -22,15 +23,19 @@ export { selectBackend, type BackendInfo, type BackendName } from './engine/back
 export { type GradientEngine } from './engine/gradient-engine';
 export { localGradientEngine } from './engine/local-engine';
 export { train, TrainingDivergedError, type TrainOptions } from './training/train';
+export { oneCycle, type LearningRateSchedule, type OneCycleOptions } from './training/schedule';
+export { betterTrainOptions } from './training/better';
 export { formatEpochLog, type EpochLog, type NamedHistory } from './training/epoch-log';
 export { compareSettings, type SettingRun } from './training/compare';
 export { testModel, type TestResults } from './report/test-results';
 export { classificationReport, confusedPairs, confusionMatrix, formatClassificationReport, type ClassificationReport, type ConfusedPair } from './report/metrics';
 export { argMaxRows } from './report/predictions';
+export { f1Changes, mistakeChanges, type F1Change, type MistakeChanges } from './report/model-comparison';
 export { classIndex, findMistakes, mistakeTitle, type Mistake, type MistakeFilter } from './report/mistakes';
 export {
   confusionMatrixFigure,
   curvesFigure,
+  f1ComparisonFigure,
   historyFigure,
   imageGalleryFigure,
   imageGridFigure,
@@ -41,6 +46,7 @@ export {
 } from './notebook/plots';
 export { figureHtml, frameHtml, reportHtml, showFigure, showHtml, tableHtml } from './notebook/display';
 export { notebookProgress } from './notebook/progress';
+export { modelsTableHtml, type ModelSummary } from './notebook/model-table';
 export { keepLatest } from './notebook/state';
 export { disposeData, prepareData, runExperiment, type Experiment, type PreparedData } from './pipeline';
 

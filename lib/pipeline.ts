@@ -41,11 +41,16 @@ export interface Experiment {
 /**
  * The whole workflow without the pictures: build, train, test. For the
  * command line and for notebooks that compare settings; the caller owns
- * (and disposes) the returned model.
+ * (and disposes) the returned model. `build` makes the model, the zoo's `hp.model` by default.
  */
-export async function runExperiment(hp: Hyperparameters, data: PreparedData, options: TrainOptions = {}): Promise<Experiment> {
+export async function runExperiment(
+  hp: Hyperparameters,
+  data: PreparedData,
+  options: TrainOptions = {},
+  build: (hp: Hyperparameters) => tf.LayersModel = (hp) => buildZooModel(hp.model, hp),
+): Promise<Experiment> {
   const backend = await selectBackend();
-  const model = buildZooModel(hp.model, hp);
+  const model = build(hp);
   try {
     const history = await train(model, data, hp, options);
     return { backend, model, history, test: await testModel(model, data.test) };

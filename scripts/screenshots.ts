@@ -27,6 +27,7 @@ export const SHOTS: readonly Shot[] = [
   { html: 'explore-mistakes.html', title: /^Accuracy per class/, png: 'per-class-accuracy.png' },
   { html: 'explore-mistakes.html', title: /most confident of \d+ mistakes/, png: 'mistakes.png' },
   { html: 'explore-mistakes.html', title: /^Validation accuracy per run/, png: 'learning-rates.png' },
+  { html: 'better-model.html', title: /^F1 per class/, png: 'better-f1.png' },
 ];
 
 /** Room chromium's window needs around a figure whose layout gives no size. */

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
+import { recipeByName, RECIPES, type Recipe, type RecipeName } from '../lib/training/better';
 
 interface HyperparameterFlag {
   key: keyof Hyperparameters;
@@ -24,6 +25,11 @@ export const HYPERPARAMETER_FLAGS: Readonly<Record<string, HyperparameterFlag>> 
 };
 
 const OTHER_FLAGS = {
+  model: {
+    value: 'NAME',
+    help: `the model and how it trains: ${Object.keys(RECIPES).join(' or ')} (lib/training/better.ts); better has its own defaults, which the options above override`,
+    default: 'seed',
+  },
   save: { value: 'DIR', help: 'save the trained model to DIR (model.json, weights.bin, metadata.json)', default: 'not saved' },
   json: { value: '', help: 'end with one JSON line of results on stdout; progress goes to stderr', default: 'off' },
   help: { value: '', help: 'print this help and exit', default: '' },
@@ -31,7 +37,7 @@ const OTHER_FLAGS = {
 
 export type TrainCommand =
   | { help: true }
-  | { help: false; hyperparameters: Hyperparameters; save?: string; json: boolean };
+  | { help: false; model: RecipeName; recipe: Recipe; hyperparameters: Hyperparameters; save?: string; json: boolean };
 
 const USAGE = 'npm run train -- --help lists every option';
 
@@ -45,6 +51,7 @@ export function parseTrainArgs(args: readonly string[]): TrainCommand {
     args: [...args],
     options: {
       ...Object.fromEntries(Object.keys(HYPERPARAMETER_FLAGS).map((f) => [f, { type: 'string' as const }])),
+      model: { type: 'string' },
       save: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -85,18 +92,22 @@ export function parseTrainArgs(args: readonly string[]): TrainCommand {
     }
     overrides[key] = value;
   }
+  const model = (given.get('model') ?? 'seed') as RecipeName;
+  const recipe = recipeByName(model);
   return {
     help: false,
-    hyperparameters: resolveWithFlags(overrides as Partial<Hyperparameters>),
+    model,
+    recipe,
+    hyperparameters: resolveWithFlags(overrides as Partial<Hyperparameters>, recipe),
     save: given.get('save'),
     json: given.has('json'),
   };
 }
 
 /** resolveHyperparameters, with the option that set a refused value named first. */
-function resolveWithFlags(overrides: Partial<Hyperparameters>): Hyperparameters {
+function resolveWithFlags(overrides: Partial<Hyperparameters>, recipe: Recipe): Hyperparameters {
   try {
-    return resolveHyperparameters(overrides);
+    return recipe.hyperparameters(overrides);
   } catch (e) {
     const message = (e as Error).message;
     const flag = Object.keys(HYPERPARAMETER_FLAGS).find((f) =>
@@ -135,6 +146,7 @@ export function trainHelp(): string {
 
 function expectedValue(flag: string): string {
   const hyperparameter = HYPERPARAMETER_FLAGS[flag];
+  if (flag === 'model') return Object.keys(RECIPES).join(' or ');
   return hyperparameter === undefined ? 'a directory' : rangeOf(hyperparameter.key);
 }
 

@@ -8,6 +8,7 @@ import { formatClassificationReport } from '../lib/report/metrics';
 import { checkSaveTarget, saveModel } from '../lib/model/io';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
 import { formatEpochLog } from '../lib/training/epoch-log';
+import type { TrainOptions } from '../lib/training/train';
 import { parseTrainArgs, trainHelp } from './train-options';
 
 async function main(): Promise<void> {
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
     process.stdout.write(trainHelp());
     return;
   }
-  const { hyperparameters: hp, save } = command;
+  const { hyperparameters: hp, save, recipe } = command;
   // Before the run, not after it: a bad --save would otherwise lose the trained model.
   if (save !== undefined) await checkSaveTarget(save);
   // With --json, stdout carries only the result line; progress goes to stderr.
@@ -25,20 +26,22 @@ async function main(): Promise<void> {
   // Before any tensor exists, so the data is created on the backend that trains on it.
   await selectBackend();
   const data = prepareData(await loadFashionMnist(), hp);
-  const run = await runExperiment(hp, data, {
+  const progress: TrainOptions = {
     onTrainBegin: (engine) => log(`training with ${engine}`),
     onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
-  });
+  };
+  const run = await runExperiment(hp, data, recipe.trainOptions(hp, progress), recipe.build);
   log(`backend: ${run.backend.name} (${run.backend.reason})`);
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);
   log(formatClassificationReport(run.test.report));
   if (save !== undefined) {
-    await saveModel(run.model, save, { hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
+    await saveModel(run.model, save, { model: command.model, hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
     log(`model saved to ${save}`);
   }
   if (command.json) {
     console.log(
       JSON.stringify({
+        model: command.model,
         hyperparameters: hp,
         backend: run.backend.name,
         testAccuracy: run.test.accuracy,

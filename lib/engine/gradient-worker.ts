@@ -51,20 +51,32 @@ async function main(): Promise<void> {
     const shares = tf.tidy(() => model.trainableWeights.map((w) => tf.mul(grads[w.name], share)));
     const values = await Promise.all(shares.map((g) => g.data() as Promise<Float32Array>));
     tf.dispose([...Object.values(grads), ...shares]);
-    return { lossSum, correct, grads: values };
+    // The training pass moved the batch-norm statistics by this chunk's; the main thread averages them.
+    const state = await Promise.all(model.nonTrainableWeights.map((w) => w.read().data() as Promise<Float32Array>));
+    return { lossSum, correct, grads: values, state };
   }
 
   async function evaluation(x: tf.Tensor4D, y: tf.Tensor1D): Promise<Omit<ChunkResult, 'index' | 'count'>> {
     const { loss, accuracy } = await evaluate(model, { x, y }, init.chunkSize);
     const count = x.shape[0];
     // evaluate() returns means; the main thread sums over chunks.
-    return { lossSum: loss * count, correct: Math.round(accuracy * count), grads: [] };
+    return { lossSum: loss * count, correct: Math.round(accuracy * count), grads: [], state: [] };
+  }
+
+  /** Sets the non-trainable weights (they follow the trainable ones in `model.weights`) to the request's. */
+  function resetState(request: StepRequest): void {
+    const offset = model.trainableWeights.length;
+    tf.tidy(() =>
+      model.nonTrainableWeights.forEach((w, i) => w.write(tf.tensor(request.weights[offset + i], w.read().shape))),
+    );
   }
 
   async function step(request: StepRequest): Promise<ChunkResult[]> {
     tf.tidy(() => model.setWeights(request.weights.map((w, i) => tf.tensor(w, model.weights[i].read().shape))));
     const results: ChunkResult[] = [];
-    for (const chunk of request.chunks) {
+    for (const [k, chunk] of request.chunks.entries()) {
+      // Every chunk starts from the main thread's statistics, so the average does not depend on the worker count.
+      if (k > 0 && request.kind === 'gradients' && model.nonTrainableWeights.length > 0) resetState(request);
       const count = chunk.rows.length;
       const { x, y } = gather(request.source, chunk.rows);
       try {

@@ -81,6 +81,12 @@ export async function parallelGradientEngine(
     throw e;
   }
   const trainable = model.trainableWeights;
+
+  /** The batch's gradients; moves the model's batch-norm statistics to the chunks' mean, as one update per step. */
+  function step(results: ChunkResult[]): BatchGradients {
+    averageState(results, model.nonTrainableWeights);
+    return sumChunks(results, trainable);
+  }
   // The last batch passed as tensors (its buffers are reused), and the images gradientsAt reads rows of.
   let batchBuffers: SharedImages | undefined;
   let resident: { x: tf.Tensor; y: tf.Tensor; shared: SharedImages } | undefined;
@@ -125,7 +131,7 @@ export async function parallelGradientEngine(
   return {
     description: `${workerCount} worker thread${workerCount > 1 ? 's' : ''} (${backends[0]}), chunks of ${chunkSize}`,
     workers: workerCount,
-    gradients: (x, y) => exclusive(async () => sumChunks(await dispatchAll('gradients', { x, y }), trainable)),
+    gradients: (x, y) => exclusive(async () => step(await dispatchAll('gradients', { x, y }))),
     gradientsAt: (data, indices) =>
       exclusive(async () => {
         if (resident?.x !== data.x || resident.y !== data.y) {
@@ -135,7 +141,7 @@ export async function parallelGradientEngine(
         const n = resident.shared.labels.length;
         const bad = indices.findIndex((i) => !(i >= 0 && i < n));
         if (bad >= 0) throw new RangeError(`indices[${bad}] is ${indices[bad]}; expected a row of data, 0 to ${n - 1}`);
-        return sumChunks(await dispatch('gradients', resident.shared, indices), trainable);
+        return step(await dispatch('gradients', resident.shared, indices));
       }),
     evaluate: (data) =>
       exclusive(async () => {
@@ -177,6 +183,21 @@ function cutIntoChunks(rows: Int32Array, chunkSize: number, seed: () => number):
     chunks.push({ index: chunks.length, rows: rows.slice(start, start + chunkSize), seed: seed() });
   }
   return chunks;
+}
+
+/**
+ * Each chunk's statistics moved from the same starting values by one
+ * momentum step, so their mean is that step with the mean of the chunks'
+ * batch statistics (ghost batch normalisation over chunks).
+ */
+function averageState(results: ChunkResult[], state: tf.LayerVariable[]): void {
+  if (state.length === 0) return;
+  tf.tidy(() =>
+    state.forEach((w, i) => {
+      const shape = w.read().shape;
+      w.write(tf.div(tf.addN(results.map((r) => tf.tensor(r.state[i], shape))), results.length));
+    }),
+  );
 }
 
 /** Sums the chunks' shares in chunk order, so the result does not depend on which worker ran which chunk. */

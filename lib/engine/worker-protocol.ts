@@ -47,6 +47,12 @@ export interface ChunkResult {
    * times count / batchSize), in `model.trainableWeights` order; empty for `evaluate`.
    */
   grads: Float32Array[];
+  /**
+   * The model's non-trainable weights (batch-norm moving statistics) after the
+   * chunk's training pass, each chunk starting from the request's values, in
+   * `model.nonTrainableWeights` order; empty for `evaluate` and for models without any.
+   */
+  state: Float32Array[];
 }
 
 export type WorkerReply =

@@ -1,6 +1,7 @@
 import { CLASS_NAMES, IMAGE_SIZE, PIXELS } from '../data/classes';
 import type { LabeledImages } from '../data/fashion-mnist';
 import { classificationReport } from '../report/metrics';
+import type { F1Change } from '../report/model-comparison';
 import type { EpochLog, NamedHistory } from '../training/epoch-log';
 
 /** A plotly figure as plain data: what `Plotly.newPlot(div, data, layout)` takes. */
@@ -148,7 +149,11 @@ export function perClassAccuracyFigure(matrix: readonly (readonly number[])[], c
 }
 
 /** Counts heat map, true classes down, predicted across, counts in the cells. */
-export function confusionMatrixFigure(matrix: readonly (readonly number[])[], classNames: readonly string[] = CLASS_NAMES): Figure {
+export function confusionMatrixFigure(
+  matrix: readonly (readonly number[])[],
+  classNames: readonly string[] = CLASS_NAMES,
+  title = 'Confusion matrix (test set)',
+): Figure {
   return {
     data: [
       {
@@ -164,11 +169,37 @@ export function confusionMatrixFigure(matrix: readonly (readonly number[])[], cl
       },
     ],
     layout: {
-      title: { text: 'Confusion matrix (test set)' },
+      title: { text: title },
       xaxis: { title: { text: 'Predicted' }, side: 'bottom', automargin: true },
       yaxis: { title: { text: 'True' }, autorange: 'reversed', automargin: true },
       width: 760,
       height: 680,
+    },
+  };
+}
+
+/** Per-class F1 of two models as paired bars, e.g. the original model against a better one. */
+export function f1ComparisonFigure(changes: readonly F1Change[], names: readonly [string, string]): Figure {
+  const bars = (name: string, values: number[]) => ({
+    type: 'bar',
+    name,
+    x: changes.map((c) => c.name),
+    y: values,
+    text: values.map((v) => v.toFixed(2)),
+    textposition: 'outside',
+    hovertemplate: `${name}<br>%{x}: F1 %{y:.4f}<extra></extra>`,
+  });
+  return {
+    data: [bars(names[0], changes.map((c) => c.before)), bars(names[1], changes.map((c) => c.after))],
+    layout: {
+      title: { text: 'F1 per class (test set)' },
+      barmode: 'group',
+      xaxis: { title: { text: 'class' } },
+      yaxis: { title: { text: 'F1' }, range: [Math.max(0, Math.min(...changes.map((c) => Math.min(c.before, c.after))) - 0.1), 1.02] },
+      legend: { orientation: 'h', y: -0.25 },
+      width: 860,
+      height: 460,
+      margin: { b: 120 },
     },
   };
 }

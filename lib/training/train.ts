@@ -8,6 +8,7 @@ import type { Hyperparameters } from '../model/hyperparams';
 import { evaluate, type Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
 import { formatEpochLog, type EpochLog } from './epoch-log';
+import type { LearningRateSchedule } from './schedule';
 
 // Keeps the shuffling stream apart from the other streams seeded with the same number.
 const SHUFFLE_STREAM = 0x5eed5eed;
@@ -39,6 +40,8 @@ export interface TrainOptions {
   engine?: GradientEngine;
   /** Called once before the first step with the engine's description; defaults to printing it. */
   onTrainBegin?: (engineDescription: string) => void;
+  /** The learning rate of each step (lib/training/schedule.ts); defaults to `hp.learningRate` throughout. */
+  learningRateSchedule?: LearningRateSchedule;
 }
 
 /** Thrown when the loss is NaN or above DIVERGED_LOSS; the model keeps its last good weights. */
@@ -68,7 +71,7 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<EpochLog[]> {
   const onEpochEnd = options.onEpochEnd ?? printEpoch;
-  const engine = options.engine ?? (await defaultGradientEngine(model, hp.seed));
+  const engine = options.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize));
   const optimizer = tf.train.adam(hp.learningRate);
   const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
   const weights = trainableVariables(model);
@@ -94,6 +97,9 @@ export async function train(
         }
         tf.dispose(lastGood);
         lastGood = weights.map((w) => tf.clone(w));
+        if (options.learningRateSchedule) {
+          setLearningRate(optimizer, options.learningRateSchedule((epoch - 1) * batches + b, hp.epochs * batches));
+        }
         optimizer.applyGradients(Object.entries(step.grads).map(([name, tensor]) => ({ name, tensor })));
         tf.dispose(Object.values(step.grads));
         lossSum += step.lossSum;
@@ -142,4 +148,12 @@ function diverged(where: string, learningRate: number, history: EpochLog[]): Tra
 
 function restore(weights: tf.Variable[], values: tf.Tensor[]): void {
   values.forEach((v, i) => weights[i].assign(v));
+}
+
+/**
+ * tfjs's Adam has no public setter, but reads its `learningRate` field at
+ * every applyGradients (tfjs-core optimizers/adam_optimizer.js), so a schedule can set it.
+ */
+function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
 }
