@@ -111,36 +111,36 @@ export async function train(
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
   const engine = opts.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize));
   const optimizer = tf.train.adam(hp.learningRate);
-  const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
   const watch = new DivergenceWatch(trainableVariables(model));
-  const n = data.train.x.shape[0];
-  const batches = Math.ceil(n / hp.batchSize);
-  const history: EpochLog[] = [];
-  // A Sequential keeps stopTraining on an inner model it makes on its first apply() or compile();
-  // build() makes it now, so callbacks can set it before either (tfjs throws otherwise).
-  if (model instanceof tf.Sequential && !model.built) model.build();
-  const keras = callbackList(opts.callbacks);
-  keras.setModel(model);
-  keras.setParams({
-    epochs: hp.epochs,
-    initialEpoch: 0,
-    samples: n,
-    batchSize: hp.batchSize,
-    verbose: quiet ? 0 : 1,
-    doValidation: true,
-    metrics: ['loss', 'acc', 'accuracy', 'val_loss', 'val_acc', 'val_accuracy'],
-    engine: engine.description,
-  });
-  const diverged = (where: string) => {
-    watch.restore();
-    return new TrainingDivergedError(
-      `training diverged ${where}. The rule: ${DIVERGENCE_RULE}. ` +
-        `The model keeps the weights from before the diverging steps. ` +
-        `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
-      history,
-    );
-  };
   try {
+    const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
+    const n = data.train.x.shape[0];
+    const batches = Math.ceil(n / hp.batchSize);
+    const history: EpochLog[] = [];
+    // A Sequential keeps stopTraining on an inner model it makes on its first apply() or compile();
+    // build() makes it now, so callbacks can set it before either (tfjs throws otherwise).
+    if (model instanceof tf.Sequential && !model.built) model.build();
+    const keras = callbackList(opts.callbacks);
+    keras.setModel(model);
+    keras.setParams({
+      epochs: hp.epochs,
+      initialEpoch: 0,
+      samples: n,
+      batchSize: hp.batchSize,
+      verbose: quiet ? 0 : 1,
+      doValidation: true,
+      metrics: ['loss', 'acc', 'accuracy', 'val_loss', 'val_acc', 'val_accuracy'],
+      engine: engine.description,
+    });
+    const diverged = (where: string) => {
+      watch.restore();
+      return new TrainingDivergedError(
+        `training diverged ${where}. The rule: ${DIVERGENCE_RULE}. ` +
+          `The model keeps the weights from before the diverging steps. ` +
+          `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
+        history,
+      );
+    };
     await keras.onTrainBegin();
     // After onTrainBegin, as fit() does: a callback may have left it set by an earlier run.
     model.stopTraining = false;
