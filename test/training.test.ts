@@ -227,3 +227,22 @@ test('a seed gives the bit-identical history on the main thread and on 1 or 2 wo
   assert.deepEqual(histories[2], histories[0], 'two workers');
   disposeTensors(data.train, data.validation);
 });
+
+test('a validation loss far above chance is overfitting, not divergence: training goes on', async () => {
+  await selectBackend();
+  const { train: t } = await realData();
+  const rows = Array.from({ length: 128 }, (_, i) => i);
+  const images = takeRows(t, rows);
+  // The same images with every label moved to the next class: the better the model learns
+  // the training set, the higher this "validation" loss climbs.
+  const wrong = { ...images, labels: images.labels.map((y) => (y + 1) % NUM_CLASSES) };
+  const data = { train: toTensors(images), validation: toTensors(wrong) };
+  const hp = resolveHyperparameters({ epochs: 15, batchSize: 32, learningRate: 0.01 });
+  const model = buildModel(hp);
+  const history = await train(model, data, hp, quiet);
+  const highest = Math.max(...history.map((h) => h.val_loss));
+  assert.ok(highest > DIVERGED_LOSS, `val_loss peaked at ${highest}: the old validation rule would have stopped`);
+  assert.equal(history.length, hp.epochs);
+  model.dispose();
+  disposeTensors(data.train, data.validation);
+});

@@ -11,21 +11,22 @@ export const CHANCE_LOSS = Math.log(NUM_CLASSES);
 export const DIVERGED_LOSS = 4 * CHANCE_LOSS;
 /**
  * Training images a window of steps covers at least (one step when a batch
- * has that many). One image adds at most 16.1 / 1024 = 0.016 to a window's
- * mean, so no single image, however confidently wrong, can cross DIVERGED_LOSS.
+ * has that many; one epoch when an epoch has fewer). One image adds at most
+ * 16.1 / 1024 = 0.016 to a window's mean, so no single image, however
+ * confidently wrong, can cross DIVERGED_LOSS.
  */
 export const DIVERGENCE_WINDOW_IMAGES = 1024;
 
 /** The rule, as the error message states it. */
 export const DIVERGENCE_RULE =
   `training stops when a step's loss is NaN or infinite, or when the mean loss over consecutive steps covering ` +
-  `${DIVERGENCE_WINDOW_IMAGES} training images stays above ${DIVERGED_LOSS.toFixed(2)} (guessing gives ${CHANCE_LOSS.toFixed(2)}); ` +
+  `${DIVERGENCE_WINDOW_IMAGES} training images (or an epoch, if it has fewer) stays above ${DIVERGED_LOSS.toFixed(2)} (guessing gives ${CHANCE_LOSS.toFixed(2)}); ` +
   `one wrong image, one unlucky batch or a rising validation loss (overfitting) never stops it`;
 
 /**
  * Watches the training loss for divergence: NaN or infinity at any step, or a
  * mean above DIVERGED_LOSS over a window of consecutive steps covering at least
- * DIVERGENCE_WINDOW_IMAGES images. Windows follow one another (they do not
+ * DIVERGENCE_WINDOW_IMAGES images, or an epoch's images if that is fewer. Windows follow one another (they do not
  * overlap and may span epochs); at the start of each one the watch keeps the
  * weights, so a run that diverged can go back to where its last healthy window
  * ended. The validation loss is no part of the rule beyond NaN: a validation
@@ -36,8 +37,13 @@ export class DivergenceWatch {
   private images = 0;
   private steps = 0;
   private checkpoint: tf.Tensor[];
+  private readonly windowImages: number;
 
-  constructor(private readonly weights: tf.Variable[]) {
+  constructor(
+    private readonly weights: tf.Variable[],
+    imagesPerEpoch: number,
+  ) {
+    this.windowImages = Math.min(DIVERGENCE_WINDOW_IMAGES, imagesPerEpoch);
     // Clones share the variables' data; an optimiser step assigns new data and leaves theirs alone.
     this.checkpoint = weights.map((w) => tf.clone(w));
   }
@@ -48,7 +54,7 @@ export class DivergenceWatch {
     this.lossSum += lossSum;
     this.images += images;
     this.steps += 1;
-    if (this.images < DIVERGENCE_WINDOW_IMAGES) return null;
+    if (this.images < this.windowImages) return null;
     const mean = this.lossSum / this.images;
     if (mean > DIVERGED_LOSS) {
       return `the mean loss over the last ${this.steps} step${this.steps > 1 ? 's' : ''} (${this.images} images) is ${mean.toFixed(2)}`;

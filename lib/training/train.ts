@@ -111,10 +111,10 @@ export async function train(
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
   const engine = opts.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize));
   const optimizer = tf.train.adam(hp.learningRate);
-  const watch = new DivergenceWatch(trainableVariables(model));
+  const n = data.train.x.shape[0];
+  const watch = new DivergenceWatch(trainableVariables(model), n);
   try {
     const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
-    const n = data.train.x.shape[0];
     const batches = Math.ceil(n / hp.batchSize);
     const history: EpochLog[] = [];
     // A Sequential keeps stopTraining on an inner model it makes on its first apply() or compile();
