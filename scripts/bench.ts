@@ -17,7 +17,6 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import { PIXELS } from '../lib/data/classes';
 import { loadFashionMnist, type FashionMnist, type LabeledImages } from '../lib/data/fashion-mnist';
@@ -32,6 +31,8 @@ import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { Rng } from '../lib/data/rng';
+import { trainableVariables } from '../lib/model/variables';
+import { Adam } from '../lib/training/adam';
 import { trainStep } from '../lib/training/train';
 import type { LabeledTensors } from '../lib/data/tensors';
 
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
   const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split) ?? evaluate(model, split);
   log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsBuild()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
-  const optimizer = tf.train.adam(hp.learningRate);
+  const optimizer = new Adam(trainableVariables(model), hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
   const step = (s: number) => trainStep(engine, optimizer, data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize));
   await step(0);
@@ -152,7 +153,6 @@ async function main(): Promise<void> {
       }),
     }),
   );
-  optimizer.dispose();
   model.dispose();
   disposeData(data);
 }

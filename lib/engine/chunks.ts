@@ -144,5 +144,6 @@ export function sumChunks(sums: ChunkSums[], shares: Float32Array, variables: re
     lossSum: sums.reduce((s, r) => s + r.lossSum, 0),
     correct: sums.reduce((s, r) => s + r.correct, 0),
     grads,
+    values: sum,
   };
 }

@@ -6,6 +6,7 @@ import type { GradientEngine } from '../engine/gradient-engine';
 import type { Hyperparameters } from '../model/hyperparams';
 import { evaluate, type Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
+import { Adam } from './adam';
 import { DIVERGENCE_RULE, DivergenceWatch } from './divergence';
 import { formatEpochLog, type EpochLog } from './epoch-log';
 
@@ -69,14 +70,14 @@ export class TrainingDivergedError extends Error {
  */
 export async function trainStep(
   engine: GradientEngine,
-  optimizer: tf.Optimizer,
+  optimizer: Adam,
   data: LabeledTensors,
   indices: Int32Array,
 ): Promise<{ lossSum: number; correct: number }> {
-  const { lossSum, correct, grads } = await engine.gradientsAt(data, indices);
-  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-  tf.dispose(Object.values(grads));
-  return { lossSum, correct };
+  const batch = await engine.gradientsAt(data, indices);
+  optimizer.applyGradients(batch);
+  tf.dispose(Object.values(batch.grads));
+  return { lossSum: batch.lossSum, correct: batch.correct };
 }
 
 const isCallbackObject = (c: unknown): c is tf.Callback =>
@@ -110,9 +111,10 @@ export async function train(
   const onEpochEnd = opts.onEpochEnd ?? (quiet ? undefined : (log: EpochLog, epochs: number) => console.log(formatEpochLog(log, epochs)));
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
   const engine = opts.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize));
-  const optimizer = tf.train.adam(hp.learningRate);
+  const variables = trainableVariables(model);
+  const optimizer = new Adam(variables, hp.learningRate);
   const n = data.train.x.shape[0];
-  const watch = new DivergenceWatch(trainableVariables(model), n);
+  const watch = new DivergenceWatch(variables, n);
   try {
     const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
     const batches = Math.ceil(n / hp.batchSize);
@@ -194,7 +196,6 @@ export async function train(
     return history;
   } finally {
     watch.dispose();
-    optimizer.dispose();
     if (!opts.engine) await engine.dispose();
   }
 }
