@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
+import type { GradientEngine } from '../lib/engine/gradient-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
@@ -225,6 +226,15 @@ test('a seed gives the bit-identical history on the main thread and on 1 or 2 wo
   }
   assert.deepEqual(histories[1], histories[0], 'one worker');
   assert.deepEqual(histories[2], histories[0], 'two workers');
+  // The default engine (whatever it picks on this machine) with its default chunks, against the main thread's.
+  const withDefaults = async (engineFor?: (model: tf.LayersModel) => GradientEngine) => {
+    const model = buildModel(hp);
+    const engine = engineFor?.(model);
+    const history = await train(model, data, hp, { verbose: 0, ...(engine && { engine }) });
+    model.dispose();
+    return history.map(({ seconds: _, ...rest }) => rest);
+  };
+  assert.deepEqual(await withDefaults(), await withDefaults((model) => localGradientEngine(model, { seed: hp.seed })), 'default engine');
   disposeTensors(data.train, data.validation);
 });
 

@@ -9,14 +9,23 @@ import { parallelGradientEngine } from './parallel-engine';
  * The fastest engine for the backend and the batch size. Every engine cuts
  * batches into the same chunks with the same dropout seeds, so the choice
  * changes the speed, never the history.
- * - tfjs-node already spreads its kernels over the cores: the main thread.
- * - A batch of one chunk (at most DEFAULT_CHUNK_SIZE images) cannot be split,
- *   and a worker would only add a round trip: the main thread.
- * - Larger batches with cores to spare: one worker thread per core.
+ * - tfjs-node already spreads its kernels over the cores, and one core has
+ *   nothing to spread over: the main thread.
+ * - Otherwise one worker thread per core, except that a batch of one chunk (at
+ *   most DEFAULT_CHUNK_SIZE images) cannot be split and a worker would only add
+ *   a round trip: such steps run on the main thread, and the evaluations
+ *   (many chunks) on the workers.
  */
 export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity): Promise<GradientEngine> {
-  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2 || batchSize <= DEFAULT_CHUNK_SIZE) {
-    return localGradientEngine(model, { seed });
-  }
-  return parallelGradientEngine(model, { seed });
+  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed });
+  const workers = await parallelGradientEngine(model, { seed });
+  if (batchSize > DEFAULT_CHUNK_SIZE) return workers;
+  const local = localGradientEngine(model, { seed });
+  return {
+    description: `main thread for steps of ${batchSize} images (one chunk), ${workers.description} for evaluation`,
+    gradients: (x, y) => local.gradients(x, y),
+    gradientsAt: (data, indices) => local.gradientsAt(data, indices),
+    evaluate: (data) => workers.evaluate(data),
+    dispose: () => workers.dispose(),
+  };
 }
