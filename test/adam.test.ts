@@ -22,8 +22,8 @@ test('Adam takes the steps tf.train.adam takes, from tensors or from flat values
   }
   ours.forEach((v, k) => {
     const [a, b, s] = [v.dataSync(), theirs[k].dataSync(), start[k].dataSync()];
+    assert.ok(a.some((x, i) => Math.abs(x - s[i]) > 1e-2), `${v.name} moved`);
     a.forEach((x, i) => {
-      assert.ok(Math.abs(x - s[i]) > 1e-3, 'the weights moved');
       assert.ok(Math.abs(x - b[i]) <= 1e-5 * Math.max(1, Math.abs(b[i])), `${v.name}[${i}]: ${x} vs tf.train.adam's ${b[i]}`);
     });
   });
