@@ -3,12 +3,13 @@
  * npm run bench -- [--model NAME] [--workers N] [--batch-size N] [--steps N] [--json]
  *
  * --model is one of the zoo's (lib/model/zoo.ts; default seed, the original CNN).
- * --workers 0 trains and evaluates on the main thread (localGradientEngine, evaluate()); the default
- * is one worker per core (parallelGradientEngine: gradientsAt() and evaluate()).
+ * Without --workers, the engine train() picks for the batch size (defaultGradientEngine); --workers 0
+ * is the main thread (localGradientEngine), --workers N that many worker threads (parallelGradientEngine).
+ * Every engine gives the same results; only the time differs.
  * Times --steps optimiser steps after one warm-up step, then one evaluation of the 12,000
  * validation images; epochSeconds extrapolates the steps to 48,000 training images and adds it.
  * Ends with one JSON line: model, backend, kernels (the wasm kernels' build: simd128 or
- * relaxed-simd), workers, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
+ * relaxed-simd), engine, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
  * pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than PyTorch) from
  * scripts/torch_reference.py when /usr/bin/python3 has torch.
  */
@@ -16,20 +17,23 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import { PIXELS } from '../lib/data/classes';
 import { loadFashionMnist, type FashionMnist, type LabeledImages } from '../lib/data/fashion-mnist';
 import { evaluate } from '../lib/model/predict';
+import { defaultGradientEngine } from '../lib/engine/default-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { type GradientEngine } from '../lib/engine/gradient-engine';
 import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
-import { checkModelFits, DEFAULT_CHUNK_SIZE, DEFAULT_MICRO_BATCH_SIZE } from '../lib/model/memory';
+import { checkModelFits, DEFAULT_CHUNK_SIZE, defaultTrainingLayout } from '../lib/model/memory';
 import { buildZooModel, zooModelName, type ModelName } from '../lib/model/zoo';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { Rng } from '../lib/data/rng';
+import { trainableVariables } from '../lib/model/variables';
+import { Adam } from '../lib/training/adam';
+import { trainStep } from '../lib/training/train';
 import type { LabeledTensors } from '../lib/data/tensors';
 
 const TRAIN_IMAGES = 48_000;
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  const workers = count('workers', values.workers, os.availableParallelism(), 0);
+  const workers = values.workers === undefined ? undefined : count('workers', values.workers, 0, 0);
   const batchSize = count('batch-size', values['batch-size'], DEFAULT_HYPERPARAMETERS.batchSize, 1, TRAIN_IMAGES);
   const hp = resolveHyperparameters({ model: zooModelName(values.model, '--model'), batchSize });
   const steps = count('steps', values.steps, 3, 1);
@@ -100,23 +104,23 @@ async function main(): Promise<void> {
   const { raw, source } = await loadData(log);
   const data = prepareData(raw, hp);
   const model = buildZooModel(hp.model, hp);
-  const layout = { batchSize, workers, microBatchSize: workers > 0 ? DEFAULT_CHUNK_SIZE : DEFAULT_MICRO_BATCH_SIZE };
+  const layout = workers === undefined ? defaultTrainingLayout(batchSize) : { batchSize, workers, microBatchSize: DEFAULT_CHUNK_SIZE };
   const parameters = checkModelFits(model, layout).footprint.trainableWeights;
-  const parallel = workers > 0 ? await parallelGradientEngine(model, { seed: hp.seed, workers }) : null;
-  const engine: GradientEngine = parallel ?? localGradientEngine(model);
+  const engine: GradientEngine =
+    workers === undefined
+      ? await defaultGradientEngine(model, hp.seed, hp.batchSize)
+      : workers === 0
+        ? localGradientEngine(model, { seed: hp.seed })
+        : await parallelGradientEngine(model, { seed: hp.seed, workers });
   const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split) ?? evaluate(model, split);
   log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsBuild()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
-  const optimizer = tf.train.adam(hp.learningRate);
+  const optimizer = new Adam(trainableVariables(model), hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
-  const trainStep = async (s: number) => {
-    const { grads } = await engine.gradientsAt(data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize));
-    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-    tf.dispose(Object.values(grads));
-  };
-  await trainStep(0);
+  const step = (s: number) => trainStep(engine, optimizer, data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize));
+  await step(0);
   let started = performance.now();
-  for (let s = 1; s <= steps; s++) await trainStep(s % Math.floor(order.length / hp.batchSize));
+  for (let s = 1; s <= steps; s++) await step(s % Math.floor(order.length / hp.batchSize));
   const trainImagesPerSec = (steps * hp.batchSize * 1000) / (performance.now() - started);
 
   // The training steps already ran every kernel of the forward pass, so no warm-up is needed.
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
       model: hp.model,
       backend: backend.name,
       kernels: kernelsBuild(),
-      workers,
+      engine: engine.description,
       batchSize: hp.batchSize,
       steps,
       data: source,
@@ -149,7 +153,6 @@ async function main(): Promise<void> {
       }),
     }),
   );
-  optimizer.dispose();
   model.dispose();
   disposeData(data);
 }

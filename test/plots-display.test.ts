@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLASS_NAMES } from '../lib/data/classes';
 import { figureHtml, frameHtml, reportHtml, showFigure, tableHtml } from '../lib/notebook/display';
-import { notebookProgress } from '../lib/notebook/progress';
 import { toDataFrame } from '../lib/data/frames';
 import { classificationReport } from '../lib/report/metrics';
 import { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from '../lib/notebook/plots';
@@ -104,19 +103,4 @@ test('tables: a wide frame is shown with its middle columns elided; the report h
   assert.match(table, /macro avg/);
   assert.match(table, /weighted avg/);
   assert.equal(tableHtml(['<x>'], [['a&b']]), '<table><thead><tr><th>&lt;x&gt;</th></tr></thead><tbody><tr><td>a&amp;b</td></tr></tbody></table>');
-});
-
-test('live training progress redraws one output: engine, finished epochs, a bar for the epoch under way', () => {
-  const frames: string[] = [];
-  const progress = notebookProgress(2, { html: (s) => frames.push(s) });
-  progress.onTrainBegin('2 worker threads (wasm)');
-  progress.onBatchEnd({ epoch: 1, batch: 6, batches: 12, loss: 1.23456, accuracy: 0.5 });
-  assert.match(frames[1], /<p>Training with 2 worker threads \(wasm\)<\/p>/);
-  assert.match(frames[1], /Epoch 1\/2 █{15}░{15} batch 6\/12 - loss: 1\.2346 - accuracy: 0\.5000/);
-  const log = { epoch: 1, loss: 1, accuracy: 0.6, val_loss: 0.9, val_accuracy: 0.7, seconds: 12.34 };
-  progress.onEpochEnd(log, 2);
-  assert.match(frames[2], /<tr><td>1<\/td><td>12\.3<\/td><td>1\.0000<\/td><td>0\.6000<\/td><td>0\.9000<\/td><td>0\.7000<\/td><\/tr>/);
-  progress.onEpochEnd({ ...log, epoch: 2 }, 2);
-  assert.match(frames[3], /Done: 2 epochs in 24\.7 s/);
-  assert.equal(frames[3].match(/<tr><td>/g)?.length, 2);
 });

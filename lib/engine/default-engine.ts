@@ -1,17 +1,31 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CHUNK_SIZE } from './chunks';
 import type { GradientEngine } from './gradient-engine';
 import { localGradientEngine } from './local-engine';
-import { DEFAULT_CHUNK_SIZE, parallelGradientEngine } from './parallel-engine';
+import { parallelGradientEngine } from './parallel-engine';
 
 /**
- * The fastest engine for the backend that runs: worker threads for wasm and
- * cpu (single-threaded in Node) when there are cores to spare; tfjs-node
- * already spreads its kernels over the cores. Chunks are cut small enough
- * that a batch of `batchSize` images keeps every worker busy.
+ * The fastest engine for the backend and the batch size. Every engine cuts
+ * batches into the same chunks with the same dropout seeds, so the choice
+ * changes the speed, never the history.
+ * - tfjs-node already spreads its kernels over the cores, and one core has
+ *   nothing to spread over: the main thread.
+ * - Otherwise one worker thread per core, except that a batch of one chunk (at
+ *   most DEFAULT_CHUNK_SIZE images) cannot be split and a worker would only add
+ *   a round trip: such steps run on the main thread, and the evaluations
+ *   (many chunks) on the workers.
  */
 export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity): Promise<GradientEngine> {
-  const workers = os.availableParallelism();
-  if (tf.getBackend() === 'tensorflow' || workers < 2) return localGradientEngine(model);
-  return parallelGradientEngine(model, { seed, workers, chunkSize: Math.min(DEFAULT_CHUNK_SIZE, Math.ceil(batchSize / workers)) });
+  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed });
+  const workers = await parallelGradientEngine(model, { seed });
+  if (batchSize > DEFAULT_CHUNK_SIZE) return workers;
+  const local = localGradientEngine(model, { seed });
+  return {
+    description: `main thread for steps of ${batchSize} images (one chunk), ${workers.description} for evaluation`,
+    gradients: (x, y) => local.gradients(x, y),
+    gradientsAt: (data, indices) => local.gradientsAt(data, indices),
+    evaluate: (data) => workers.evaluate(data),
+    dispose: () => workers.dispose(),
+  };
 }

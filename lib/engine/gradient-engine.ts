@@ -10,6 +10,8 @@ export interface BatchGradients {
   correct: number;
   /** Gradient of the batch's mean loss, keyed by trainable variable name. */
   grads: tf.NamedTensorMap;
+  /** The same gradients in one array, `model.trainableWeights` one after another, where the engine has them so. */
+  values?: Float32Array;
 }
 
 /**

@@ -1,12 +1,13 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
 import type { LabeledTensors } from '../data/tensors';
 import type { Evaluation } from '../model/predict';
+import { trainableVariables } from '../model/variables';
 import type { BackendName } from './backend';
+import { applyMeanState, ChunkPlanner, parameterCount, sumChunks, type ChunkSums } from './chunks';
 import type { BatchGradients, GradientEngine } from './gradient-engine';
-import { GradientWorker } from './worker-handle';
-import type { Chunk, ChunkResult, SharedImages, StepRequest, WorkerInit } from './worker-protocol';
+import { GradientWorker, WorkerTimeoutError } from './worker-handle';
+import type { ChunkResult, SharedImages, StepRequest, WorkerInit } from './worker-protocol';
 
 export interface ParallelGradientOptions {
   /**
@@ -16,12 +17,22 @@ export interface ParallelGradientOptions {
   seed: number;
   /** Worker threads; defaults to the number of cores. */
   workers?: number;
-  /**
-   * Images per chunk, the unit of work and of memory of a worker. On the
-   * default model with 2 workers, chunks of 256 / 512 / 1024 trained at
-   * ~9.3k / 9.6k / 9.8k images/s; each doubling adds ~0.35 GB to a worker's peak memory.
-   */
+  /** Images per chunk, the unit of work and of memory of a worker; defaults to DEFAULT_CHUNK_SIZE. */
   chunkSize?: number;
+  /**
+   * Longest wait, in ms, for the workers to start, and for the requests
+   * before one has been timed (the first warms the kernels up); defaults to 120,000.
+   */
+  startupTimeoutMs?: number;
+  /**
+   * Shortest deadline, in ms, of a step once steps have been timed; defaults to
+   * 10,000. The deadline is STEP_TIMEOUT_MULTIPLE times the step's images times
+   * the slowest time per image seen so far, if that is longer.
+   * A worker that misses a deadline is named in the error and all workers are stopped.
+   */
+  minStepTimeoutMs?: number;
+  /** Test hook: the worker entry file, instead of lib/engine/gradient-worker.ts (see test/fixtures/). */
+  workerFile?: string;
 }
 
 export interface ParallelGradientEngine extends GradientEngine {
@@ -39,17 +50,22 @@ export interface ParallelGradientEngine extends GradientEngine {
   dispose(): Promise<void>;
 }
 
-export const DEFAULT_CHUNK_SIZE = 512;
-
-// Keeps the dropout stream apart from the other streams a caller seeds with the same number.
-const DROPOUT_STREAM = 0x0d40_9017;
+/** A step may take this many times the slowest time per image seen so far before its workers are stopped. */
+export const STEP_TIMEOUT_MULTIPLE = 20;
+const STARTUP_TIMEOUT_MS = 120_000;
+const MIN_STEP_TIMEOUT_MS = 10_000;
 
 /**
  * Data-parallel gradients: the batch is cut into chunks of `chunkSize`
  * images, dealt round-robin to worker threads that each hold a replica of the
- * model, and the chunks' gradients are summed in chunk order, weighted by
- * chunk size. The result is the gradient of the batch's mean loss, like
- * `localGradientEngine`'s, and is bit-identical for any number of workers.
+ * model, and the chunks' gradients are summed in chunk order
+ * (lib/engine/chunks.ts). The result is bit-identical to
+ * `localGradientEngine`'s with the same seed and chunk size, for any number
+ * of workers. The weights reach the workers through one SharedArrayBuffer and
+ * the gradients come back through another, so a step posts only row indices.
+ *
+ * Every wait on a worker has a deadline (see the options); a worker that
+ * misses it is named in the error, and all workers are stopped.
  *
  * Start one per model, after building it, and dispose of it when done:
  *   const engine = await parallelGradientEngine(model, { seed: hp.seed });
@@ -61,18 +77,18 @@ export async function parallelGradientEngine(
   options: ParallelGradientOptions,
 ): Promise<ParallelGradientEngine> {
   const workerCount = options.workers ?? os.availableParallelism();
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(workerCount) || workerCount < 1) {
     throw new RangeError(`workers must be a positive integer, got ${workerCount}`);
   }
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) {
-    throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
-  }
-  if (!Number.isInteger(options.seed)) throw new RangeError(`seed must be an integer, got ${options.seed}`);
-  const dropoutRng = new Rng(options.seed ^ DROPOUT_STREAM);
-  const init: WorkerInit = { topology: model.toJSON(null, false) as tf.serialization.ConfigDict, chunkSize };
-  const workers = Array.from({ length: workerCount }, (_, k) => new GradientWorker(k, init));
-  const terminate = async () => void (await Promise.all(workers.map((w) => w.terminate())));
+  const planner = new ChunkPlanner(options.seed, options.chunkSize);
+  const startupTimeoutMs = options.startupTimeoutMs ?? STARTUP_TIMEOUT_MS;
+  const minStepTimeoutMs = options.minStepTimeoutMs ?? MIN_STEP_TIMEOUT_MS;
+  const variables = trainableVariables(model);
+  const parameters = parameterCount(variables);
+  const sharedWeights = new Float32Array(new SharedArrayBuffer(model.weights.reduce((n, w) => n + w.read().size, 0) * 4));
+  const init: WorkerInit = { topology: model.toJSON(null, false) as tf.serialization.ConfigDict, weights: sharedWeights };
+  const workers = Array.from({ length: workerCount }, (_, k) => new GradientWorker(k, init, startupTimeoutMs, options.workerFile));
+  const terminate = async (reason?: string) => void (await Promise.all(workers.map((w) => w.terminate(reason))));
   let backends: BackendName[];
   try {
     backends = await Promise.all(workers.map((w) => w.ready));
@@ -80,17 +96,16 @@ export async function parallelGradientEngine(
     await terminate();
     throw e;
   }
-  const trainable = model.trainableWeights;
-
-  /** The batch's gradients; moves the model's batch-norm statistics to the chunks' mean, as one update per step. */
-  function step(results: ChunkResult[]): BatchGradients {
-    averageState(results, model.nonTrainableWeights);
-    return sumChunks(results, trainable);
-  }
+  // Chunk k's gradient share at k * parameters; grown when a batch has more chunks.
+  let shares = new Float32Array(new SharedArrayBuffer(0));
   // The last batch passed as tensors (its buffers are reused), and the images gradientsAt reads rows of.
   let batchBuffers: SharedImages | undefined;
   let resident: { x: tf.Tensor; y: tf.Tensor; shared: SharedImages } | undefined;
   let busy = false;
+  let batchesRun = 0;
+  let requests = 0;
+  // Of the requests after the first, which also warms the kernels up.
+  let slowestMsPerImage = 0;
 
   async function exclusive<T>(work: () => Promise<T>): Promise<T> {
     if (busy) throw new Error('the parallel gradient engine is already running a batch; await the previous call first');
@@ -102,23 +117,50 @@ export async function parallelGradientEngine(
     }
   }
 
+  /** The batch's gradients; the model's batch-norm statistics become the chunks' mean. */
+  function finishStep(results: ChunkSums[]): BatchGradients {
+    applyMeanState(model, results);
+    return sumChunks(results, shares, variables);
+  }
+
+  async function shareWeights(): Promise<void> {
+    const values = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
+    let offset = 0;
+    for (const v of values) {
+      sharedWeights.set(v, offset);
+      offset += v.length;
+    }
+  }
+
   /** Runs `kind` on `rows` of `source`, chunk by chunk, with the model's current weights; results in chunk order. */
   async function dispatch(kind: StepRequest['kind'], source: SharedImages, rows: Int32Array): Promise<ChunkResult[]> {
-    const weights = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
-    // Evaluation draws no seeds, so it leaves the training run's dropout masks as they were.
-    const seed = kind === 'gradients' ? () => dropoutRng.seed() : () => 0;
-    const chunks = cutIntoChunks(rows, chunkSize, seed);
-    const request = (k: number): StepRequest => ({
-      kind,
-      batchSize: rows.length,
-      weights,
-      source,
-      chunks: chunks.filter((chunk) => chunk.index % workerCount === k),
+    const started = performance.now();
+    await shareWeights();
+    const chunks = planner.plan(rows, kind);
+    if (kind === 'gradients' && shares.length < chunks.length * parameters) {
+      shares = new Float32Array(new SharedArrayBuffer(chunks.length * parameters * 4));
+    }
+    const what = kind === 'gradients' ? `computing the gradients of batch ${++batchesRun}` : `evaluating ${rows.length} images`;
+    const timeoutMs = slowestMsPerImage > 0 ? Math.max(minStepTimeoutMs, STEP_TIMEOUT_MULTIPLE * slowestMsPerImage * rows.length) : startupTimeoutMs;
+    // Only workers with chunks get a request: a batch of one chunk wakes one worker.
+    const runs = workers.flatMap((worker) => {
+      const mine = chunks.filter((chunk) => chunk.index % workerCount === worker.index);
+      if (mine.length === 0) return [];
+      const task = `${what} (chunk${mine.length > 1 ? 's' : ''} ${mine.map((c) => c.index + 1).join(', ')} of ${chunks.length})`;
+      return [worker.run({ kind, batchSize: rows.length, source, chunks: mine, shares }, timeoutMs, task)];
     });
     // allSettled: every worker is idle again before this call returns, even on an error.
-    const settled = await Promise.allSettled(workers.map((worker) => worker.run(request(worker.index))));
+    const settled = await Promise.allSettled(runs);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      if (failed.reason instanceof WorkerTimeoutError) {
+        const message = `${failed.reason.message}; the parallel gradient engine stopped its workers`;
+        await terminate(message);
+        throw new WorkerTimeoutError(message);
+      }
+      throw failed.reason;
+    }
+    if (requests++ > 0) slowestMsPerImage = Math.max(slowestMsPerImage, (performance.now() - started) / rows.length);
     return settled.flatMap((s) => (s as PromiseFulfilledResult<ChunkResult[]>).value).sort((a, b) => a.index - b.index);
   }
 
@@ -129,9 +171,9 @@ export async function parallelGradientEngine(
   }
 
   return {
-    description: `${workerCount} worker thread${workerCount > 1 ? 's' : ''} (${backends[0]}), chunks of ${chunkSize}`,
+    description: `${workerCount} worker thread${workerCount > 1 ? 's' : ''} (${backends[0]}), chunks of ${planner.chunkSize}`,
     workers: workerCount,
-    gradients: (x, y) => exclusive(async () => step(await dispatchAll('gradients', { x, y }))),
+    gradients: (x, y) => exclusive(async () => finishStep(await dispatchAll('gradients', { x, y }))),
     gradientsAt: (data, indices) =>
       exclusive(async () => {
         if (resident?.x !== data.x || resident.y !== data.y) {
@@ -141,7 +183,7 @@ export async function parallelGradientEngine(
         const n = resident.shared.labels.length;
         const bad = indices.findIndex((i) => !(i >= 0 && i < n));
         if (bad >= 0) throw new RangeError(`indices[${bad}] is ${indices[bad]}; expected a row of data, 0 to ${n - 1}`);
-        return step(await dispatch('gradients', resident.shared, indices));
+        return finishStep(await dispatch('gradients', resident.shared, indices));
       }),
     evaluate: (data) =>
       exclusive(async () => {
@@ -152,7 +194,7 @@ export async function parallelGradientEngine(
           accuracy: results.reduce((sum, r) => sum + r.correct, 0) / n,
         };
       }),
-    dispose: terminate,
+    dispose: () => terminate(),
   };
 }
 
@@ -175,41 +217,4 @@ async function shareImages(data: LabeledTensors, previous?: SharedImages): Promi
   shared.pixels.set(pixels);
   shared.labels.set(labels);
   return shared;
-}
-
-function cutIntoChunks(rows: Int32Array, chunkSize: number, seed: () => number): Chunk[] {
-  const chunks: Chunk[] = [];
-  for (let start = 0; start < rows.length; start += chunkSize) {
-    chunks.push({ index: chunks.length, rows: rows.slice(start, start + chunkSize), seed: seed() });
-  }
-  return chunks;
-}
-
-/**
- * Each chunk's statistics moved from the same starting values by one
- * momentum step, so their mean is that step with the mean of the chunks'
- * batch statistics (ghost batch normalisation over chunks).
- */
-function averageState(results: ChunkResult[], state: tf.LayerVariable[]): void {
-  if (state.length === 0) return;
-  tf.tidy(() =>
-    state.forEach((w, i) => {
-      const shape = w.read().shape;
-      w.write(tf.div(tf.addN(results.map((r) => tf.tensor(r.state[i], shape))), results.length));
-    }),
-  );
-}
-
-/** Sums the chunks' shares in chunk order, so the result does not depend on which worker ran which chunk. */
-function sumChunks(results: ChunkResult[], trainable: tf.LayerVariable[]): BatchGradients {
-  const grads: tf.NamedTensorMap = {};
-  trainable.forEach((w, i) => {
-    const shape = w.read().shape;
-    grads[w.name] = tf.tidy(() => tf.addN(results.map((r) => tf.tensor(r.grads[i], shape))));
-  });
-  return {
-    lossSum: results.reduce((sum, r) => sum + r.lossSum, 0),
-    correct: results.reduce((sum, r) => sum + r.correct, 0),
-    grads,
-  };
 }

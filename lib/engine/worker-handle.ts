@@ -3,14 +3,24 @@ import { Worker } from 'worker_threads';
 import type { BackendName } from './backend';
 import type { ChunkResult, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
-const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
+export const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
 // Node 20 does not apply `--import tsx` (ESM loader hooks) to a worker's entry
 // file, so the worker gets tsx's CommonJS hook instead; the project is CommonJS.
 const WORKER_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
 
-type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+/** A worker did not answer in time; the engine stops all its workers when it sees one. */
+export class WorkerTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerTimeoutError';
+  }
+}
 
-/** One worker thread with at most one request in flight. */
+type Pending = { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One worker thread with at most one request in flight, each wait bounded by a deadline. */
 export class GradientWorker {
   private readonly worker: Worker;
   private pending: Pending | null = null;
@@ -20,35 +30,43 @@ export class GradientWorker {
   constructor(
     readonly index: number,
     init: WorkerInit,
+    startupTimeoutMs: number,
+    file = WORKER_FILE,
   ) {
-    this.worker = new Worker(WORKER_FILE, { workerData: init, execArgv: WORKER_EXEC_ARGV });
+    this.worker = new Worker(file, { workerData: init, execArgv: WORKER_EXEC_ARGV });
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
     this.worker.on('error', (e) => this.fail(new Error(`gradient worker ${index} crashed: ${e.message}`, { cause: e })));
     this.worker.on('exit', (code) => this.fail(new Error(`gradient worker ${index} exited with code ${code}`)));
-    this.ready = this.next().then((reply) => {
+    this.ready = this.next(startupTimeoutMs, 'starting (loading TensorFlow.js and building the model)').then((reply) => {
       if (reply.type !== 'ready') throw new Error(`gradient worker ${index} sent "${reply.type}" before "ready"`);
       return reply.backend;
     });
   }
 
-  async run(request: StepRequest): Promise<ChunkResult[]> {
+  /** Sends `request`; rejects with a WorkerTimeoutError naming `task` if no answer comes within `timeoutMs`. */
+  async run(request: StepRequest, timeoutMs: number, task: string): Promise<ChunkResult[]> {
     if (this.failure) throw this.failure;
-    const reply = this.next();
+    const reply = this.next(timeoutMs, task);
     this.worker.postMessage(request);
     const r = await reply;
     if (r.type !== 'results') throw new Error(`gradient worker ${this.index} answered a batch with "${r.type}"`);
     return r.results;
   }
 
-  terminate(): Promise<number> {
-    this.fail(new Error('the parallel gradient engine was disposed'));
+  terminate(reason = 'the parallel gradient engine was disposed'): Promise<number> {
+    this.fail(new Error(reason));
     return this.worker.terminate();
   }
 
-  private next(): Promise<WorkerReply> {
+  private next(timeoutMs: number, task: string): Promise<WorkerReply> {
     // Referenced only while waiting for a reply, so an idle engine never keeps the process alive.
     this.worker.ref();
-    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new WorkerTimeoutError(`gradient worker ${this.index} did not answer within ${seconds(timeoutMs)} while ${task}`));
+      }, timeoutMs);
+      this.pending = { resolve, reject, timer };
+    });
   }
 
   private settle(reply: WorkerReply): void {
@@ -69,6 +87,7 @@ export class GradientWorker {
   private take(): Pending | null {
     const pending = this.pending;
     this.pending = null;
+    if (pending) clearTimeout(pending.timer);
     this.worker.unref();
     return pending;
   }

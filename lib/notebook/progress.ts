@@ -1,36 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
 import { textBar } from '../data/download-progress';
 import { EPOCH_COLUMNS, epochFields, type EpochLog } from '../training/epoch-log';
-import type { BatchProgress, TrainOptions } from '../training/train';
 import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
 
+/** What callbacks get: tfjs's fit() passes scalars (it reads them only when a CustomCallback asks), train() numbers. */
+type Logs = Record<string, number | tf.Scalar> | undefined;
+
+/** A metric under the first of its Keras names that is there (tfjs's fit logs `acc`, Keras and train() also `accuracy`). */
+async function metric(logs: Logs, ...names: string[]): Promise<number> {
+  for (const name of names) {
+    const v = logs?.[name];
+    if (typeof v === 'number') return v;
+    if (v instanceof tf.Tensor) return (await v.data())[0];
+  }
+  return NaN;
+}
+
 /**
- * Training callbacks that redraw one output in place: the finished epochs as
- * a table and a bar for the epoch under way, so a long run shows its state at
- * a glance instead of a scroll of lines.
+ * A Keras callback that redraws one output in place: the finished epochs as a
+ * table and a bar for the epoch under way, so a long run shows its state at a
+ * glance instead of a scroll of lines. Works with train() and with tfjs's
+ * `model.fit(x, y, { callbacks: ... })`.
  */
-export function notebookProgress(
-  epochs: number,
-  display: HtmlSink = liveSink(),
-): Required<Pick<TrainOptions, 'onTrainBegin' | 'onEpochEnd' | 'onBatchEnd'>> {
-  const done: EpochLog[] = [];
-  let engine = '';
-  let current = '';
-  const render = () => display.html(`<p>Training with ${escapeHtml(engine)}</p>` + tableHtml(EPOCH_COLUMNS, done.map(epochFields)) + `<pre>${current}</pre>`);
-  return {
-    onTrainBegin(description: string) {
-      engine = description;
-      render();
-    },
-    onBatchEnd(p: BatchProgress) {
-      current =
-        `Epoch ${p.epoch}/${epochs} ${textBar(p.batch / p.batches)} batch ${p.batch}/${p.batches}` +
-        ` - loss: ${p.loss.toFixed(4)} - accuracy: ${p.accuracy.toFixed(4)}`;
-      render();
-    },
-    onEpochEnd(log: EpochLog) {
-      done.push(log);
-      current = log.epoch === epochs ? `Done: ${epochs} epochs in ${done.reduce((s, l) => s + l.seconds, 0).toFixed(1)} s` : '';
-      render();
-    },
-  };
+export class NotebookProgress extends tf.Callback {
+  private readonly done: EpochLog[] = [];
+  private current = '';
+  private epochStarted = 0;
+
+  constructor(
+    private readonly epochs: number | undefined,
+    private readonly display: HtmlSink,
+  ) {
+    super();
+  }
+
+  private get totalEpochs(): number {
+    return typeof this.params?.epochs === 'number' ? this.params.epochs : (this.epochs ?? NaN);
+  }
+
+  private get batches(): number {
+    const { samples, batchSize, steps } = this.params ?? {};
+    if (typeof steps === 'number') return steps;
+    return typeof samples === 'number' && typeof batchSize === 'number' ? Math.ceil(samples / batchSize) : NaN;
+  }
+
+  private render(): void {
+    const engine = typeof this.params?.engine === 'string' ? this.params.engine : `model.fit on ${tf.getBackend()}`;
+    this.display.html(`<p>Training with ${escapeHtml(engine)}</p>` + tableHtml(EPOCH_COLUMNS, this.done.map(epochFields)) + `<pre>${this.current}</pre>`);
+  }
+
+  async onTrainBegin(): Promise<void> {
+    this.done.length = 0;
+    this.current = '';
+    this.render();
+  }
+
+  async onEpochBegin(): Promise<void> {
+    this.epochStarted = performance.now();
+  }
+
+  async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
+    const batches = this.batches;
+    this.current =
+      `Epoch ${this.done.length + 1}/${this.totalEpochs} ${textBar((batch + 1) / batches)} batch ${batch + 1}/${batches}` +
+      ` - loss: ${(await metric(logs, 'loss')).toFixed(4)} - accuracy: ${(await metric(logs, 'acc', 'accuracy')).toFixed(4)}`;
+    this.render();
+  }
+
+  async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
+    this.done.push({
+      epoch: epoch + 1,
+      loss: await metric(logs, 'loss'),
+      accuracy: await metric(logs, 'acc', 'accuracy'),
+      val_loss: await metric(logs, 'val_loss'),
+      val_accuracy: await metric(logs, 'val_acc', 'val_accuracy'),
+      seconds: (performance.now() - this.epochStarted) / 1000,
+    });
+    this.current = '';
+    this.render();
+  }
+
+  async onTrainEnd(): Promise<void> {
+    const seconds = this.done.reduce((s, l) => s + l.seconds, 0).toFixed(1);
+    const stopped = this.done.length < this.totalEpochs ? ` (stopped early, of ${this.totalEpochs})` : '';
+    this.current = `Done: ${this.done.length} epochs${stopped} in ${seconds} s`;
+    this.render();
+  }
+}
+
+/**
+ * Live training progress for a notebook cell, as a Keras callback: pass it to
+ * train() (`train(model, data, hp, notebookProgress(hp.epochs))`, or in
+ * `callbacks` next to others) or to tfjs's `model.fit(x, y, { epochs, callbacks: notebookProgress() })`.
+ * `epochs` is only a fallback: both tell the callback how many epochs there are.
+ */
+export function notebookProgress(epochs?: number, display: HtmlSink = liveSink()): NotebookProgress {
+  return new NotebookProgress(epochs, display);
 }
