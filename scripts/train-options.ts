@@ -27,7 +27,7 @@ export const HYPERPARAMETER_FLAGS: Readonly<Record<string, HyperparameterFlag>> 
 const OTHER_FLAGS = {
   model: {
     value: 'NAME',
-    help: `the model and how it trains: ${Object.keys(RECIPES).join(' or ')} (lib/training/better.ts); better has its own defaults, which the options above override`,
+    help: `the model and how it trains: ${Object.keys(RECIPES).join(', ')} (lib/training/better.ts); better has its own defaults, which the options above override`,
     default: 'seed',
   },
   save: { value: 'DIR', help: 'save the trained model to DIR (model.json, weights.bin, metadata.json)', default: 'not saved' },
@@ -146,7 +146,7 @@ export function trainHelp(): string {
 
 function expectedValue(flag: string): string {
   const hyperparameter = HYPERPARAMETER_FLAGS[flag];
-  if (flag === 'model') return Object.keys(RECIPES).join(' or ');
+  if (flag === 'model') return Object.keys(RECIPES).join(', ');
   return hyperparameter === undefined ? 'a directory' : rangeOf(hyperparameter.key);
 }
 

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { betterHyperparameters, buildBetterModel } from '../model/better';
-import { buildModel } from '../model/cnn';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
+import { buildZooModel, ZOO_MODELS, type ModelName } from '../model/zoo';
 import { oneCycle } from './schedule';
 import type { TrainOptions } from './train';
 
@@ -21,13 +21,22 @@ export interface Recipe {
   trainOptions(hp: Hyperparameters, options?: TrainOptions): TrainOptions;
 }
 
-export const RECIPES = {
-  // The original notebook's model and training, as lib/model/cnn.ts and hyperparams.ts define them.
-  seed: { hyperparameters: resolveHyperparameters, build: buildModel, trainOptions: (_hp, options = {}) => options },
-  better: { hyperparameters: betterHyperparameters, build: buildBetterModel, trainOptions: betterTrainOptions },
-} as const satisfies Record<string, Recipe>;
+/** A zoo model (lib/model/zoo.ts) trained as the original is: the hyperparameters' constant learning rate. */
+function zooRecipe(name: ModelName): Recipe {
+  return {
+    hyperparameters: (overrides = {}) => resolveHyperparameters({ ...overrides, model: name }),
+    build: (hp) => buildZooModel(hp.model, hp),
+    trainOptions: (_hp, options = {}) => options,
+  };
+}
 
-export type RecipeName = keyof typeof RECIPES;
+export type RecipeName = ModelName | 'better';
+
+/** Every zoo model, then the better model with its own defaults and schedule. */
+export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
+  ...(Object.fromEntries(ZOO_MODELS.map((name) => [name, zooRecipe(name)])) as Record<ModelName, Recipe>),
+  better: { hyperparameters: betterHyperparameters, build: buildBetterModel, trainOptions: betterTrainOptions },
+});
 
 /** The recipe called `name`; throws naming the value and the recipes there are. */
 export function recipeByName(name: string): Recipe {
