@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import type { GradientEngine } from '../lib/engine/gradient-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
+import { chunkSizeFor } from '../lib/engine/chunks';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
 import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
@@ -226,7 +227,7 @@ test('a seed gives the bit-identical history on the main thread and on 1 or 2 wo
   }
   assert.deepEqual(histories[1], histories[0], 'one worker');
   assert.deepEqual(histories[2], histories[0], 'two workers');
-  // The default engine (whatever it picks on this machine) with its default chunks, against the main thread's.
+  // The default engine (whatever it picks on this machine) with the chunks of its batch size, against the main thread's.
   const withDefaults = async (engineFor?: (model: tf.LayersModel) => GradientEngine) => {
     const model = buildModel(hp);
     const engine = engineFor?.(model);
@@ -234,7 +235,7 @@ test('a seed gives the bit-identical history on the main thread and on 1 or 2 wo
     model.dispose();
     return history.map(({ seconds: _, ...rest }) => rest);
   };
-  assert.deepEqual(await withDefaults(), await withDefaults((model) => localGradientEngine(model, { seed: hp.seed })), 'default engine');
+  assert.deepEqual(await withDefaults(), await withDefaults((model) => localGradientEngine(model, { seed: hp.seed, chunkSize: chunkSizeFor(hp.batchSize) })), 'default engine');
   disposeTensors(data.train, data.validation);
 });
 

@@ -20,6 +20,20 @@ import type { BatchGradients } from './gradient-engine';
  */
 export const DEFAULT_CHUNK_SIZE = 512;
 
+/** Batches up to this size are one chunk, run on the main thread: a worker's round trip costs more than splitting saves. */
+export const SMALL_BATCH = 64;
+
+/**
+ * Images per chunk for a batch: the whole batch when it is small, else at
+ * least two chunks, so two cores share every step, of at most
+ * DEFAULT_CHUNK_SIZE images. A function of the batch size alone, so a seed
+ * gives the same history on any machine.
+ */
+export function chunkSizeFor(batchSize: number): number {
+  if (!Number.isFinite(batchSize)) return DEFAULT_CHUNK_SIZE;
+  return batchSize <= SMALL_BATCH ? batchSize : Math.min(DEFAULT_CHUNK_SIZE, Math.ceil(batchSize / 2));
+}
+
 // Keeps the dropout stream apart from the other streams a caller seeds with the same number.
 const DROPOUT_STREAM = 0x0d40_9017;
 
@@ -57,12 +71,17 @@ export class ChunkPlanner {
     this.rng = new Rng(seed ^ DROPOUT_STREAM);
   }
 
-  /** Chunks of `rows`; only training draws seeds, so evaluation leaves the run's dropout masks as they were. */
+  /**
+   * Chunks of `rows`. Only training draws seeds, so evaluation leaves the
+   * run's dropout masks as they were; evaluation uses DEFAULT_CHUNK_SIZE
+   * chunks whatever the batch size, as inference has no step to share.
+   */
   plan(rows: Int32Array, kind: 'gradients' | 'evaluate'): Chunk[] {
+    const size = kind === 'gradients' ? this.chunkSize : DEFAULT_CHUNK_SIZE;
     const chunks: Chunk[] = [];
-    for (let start = 0; start < rows.length; start += this.chunkSize) {
+    for (let start = 0; start < rows.length; start += size) {
       const seed = kind === 'gradients' ? this.rng.seed() : 0;
-      chunks.push({ index: chunks.length, rows: rows.slice(start, start + this.chunkSize), seed });
+      chunks.push({ index: chunks.length, rows: rows.slice(start, start + size), seed });
     }
     return chunks;
   }

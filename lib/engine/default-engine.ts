@@ -1,6 +1,6 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CHUNK_SIZE } from './chunks';
+import { chunkSizeFor } from './chunks';
 import type { GradientEngine } from './gradient-engine';
 import { localGradientEngine } from './local-engine';
 import { parallelGradientEngine } from './parallel-engine';
@@ -11,16 +11,16 @@ import { parallelGradientEngine } from './parallel-engine';
  * changes the speed, never the history.
  * - tfjs-node already spreads its kernels over the cores, and one core has
  *   nothing to spread over: the main thread.
- * - Otherwise one worker thread per core, except that a batch of one chunk (at
- *   most DEFAULT_CHUNK_SIZE images) cannot be split and a worker would only add
- *   a round trip: such steps run on the main thread, and the evaluations
- *   (many chunks) on the workers.
+ * - Otherwise one worker thread per core, except that a small batch is one
+ *   chunk (chunkSizeFor) and a worker would only add a round trip: such
+ *   steps run on the main thread, and the evaluations (many chunks) on the workers.
  */
 export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity): Promise<GradientEngine> {
-  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed });
-  const workers = await parallelGradientEngine(model, { seed });
-  if (batchSize > DEFAULT_CHUNK_SIZE) return workers;
-  const local = localGradientEngine(model, { seed });
+  const chunkSize = chunkSizeFor(batchSize);
+  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed, chunkSize });
+  const workers = await parallelGradientEngine(model, { seed, chunkSize });
+  if (batchSize > chunkSize) return workers;
+  const local = localGradientEngine(model, { seed, chunkSize });
   return {
     description: `main thread for steps of ${batchSize} images (one chunk), ${workers.description} for evaluation`,
     gradients: (x, y) => local.gradients(x, y),
