@@ -35,7 +35,7 @@ test('notebookProgress as train()\'s options: engine, a bar per batch, one table
   }
   assert.deepEqual(logged, [], 'the live display replaces the printed lines');
   // The default engine for a batch of one chunk; the second form on a single core.
-  assert.match(frames[0], /<p>Training with (main thread for steps of 64 images \(one chunk\), \d+ worker threads? \(\w+\), chunks of 512 for evaluation|main thread, chunks of 512)<\/p>/);
+  assert.match(frames[0], /<p>Training with (main thread for steps of 64 images \(one chunk\), \d+ worker threads? for evaluation|main thread, chunks of 64)<\/p>/);
   assert.ok(frames.some((f) => /Epoch 1\/2 █{15}░{15} batch 2\/4 - loss: \d\.\d{4} - accuracy: \d\.\d{4}/.test(f)));
   assert.ok(frames.some((f) => /Epoch 2\/2 █{30} batch 4\/4/.test(f)));
   const last = frames[frames.length - 1];

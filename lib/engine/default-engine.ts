@@ -22,7 +22,7 @@ export async function defaultGradientEngine(model: tf.LayersModel, seed: number,
   if (batchSize > chunkSize) return workers;
   const local = localGradientEngine(model, { seed, chunkSize });
   return {
-    description: `main thread for steps of ${batchSize} images (one chunk), ${workers.description} for evaluation`,
+    description: `main thread for steps of ${batchSize} images (one chunk), ${workers.workers} worker thread${workers.workers > 1 ? 's' : ''} for evaluation`,
     gradients: (x, y) => local.gradients(x, y),
     gradientsAt: (data, indices) => local.gradientsAt(data, indices),
     evaluate: (data) => workers.evaluate(data),

@@ -3,14 +3,14 @@ import { betterHyperparameters, buildBetterModel } from '../model/better';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { buildZooModel, ZOO_MODELS, type ModelName } from '../model/zoo';
 import { oneCycle } from './schedule';
-import type { TrainOptions } from './train';
+import { asTrainOptions, type TrainOptions } from './train';
 
 /**
  * How the better model (lib/model/better.ts) is trained, on top of `options`:
  * the one-cycle schedule peaking at `hp.learningRate`.
  */
-export function betterTrainOptions(hp: Pick<Hyperparameters, 'learningRate'>, options: TrainOptions = {}): TrainOptions {
-  return { ...options, learningRateSchedule: oneCycle(hp.learningRate) };
+export function betterTrainOptions(hp: Pick<Hyperparameters, 'learningRate'>, options: TrainOptions | tf.Callback = {}): TrainOptions {
+  return { ...asTrainOptions(options), learningRateSchedule: oneCycle(hp.learningRate) };
 }
 
 /** A model and how it is trained, chosen by name (`npm run train -- --model NAME`). */
@@ -18,7 +18,7 @@ export interface Recipe {
   /** Its defaults with `overrides`, checked. */
   hyperparameters(overrides?: Partial<Hyperparameters>): Hyperparameters;
   build(hp: Hyperparameters): tf.LayersModel;
-  trainOptions(hp: Hyperparameters, options?: TrainOptions): TrainOptions;
+  trainOptions(hp: Hyperparameters, options?: TrainOptions | tf.Callback): TrainOptions;
 }
 
 /** A zoo model (lib/model/zoo.ts) trained as the original is: the hyperparameters' constant learning rate. */
@@ -26,7 +26,7 @@ function zooRecipe(name: ModelName): Recipe {
   return {
     hyperparameters: (overrides = {}) => resolveHyperparameters({ ...overrides, model: name }),
     build: (hp) => buildZooModel(hp.model, hp),
-    trainOptions: (_hp, options = {}) => options,
+    trainOptions: (_hp, options = {}) => asTrainOptions(options),
   };
 }
 

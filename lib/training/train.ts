@@ -86,6 +86,11 @@ export async function trainStep(
 const isCallbackObject = (c: unknown): c is tf.Callback =>
   typeof (c as { setModel?: unknown }).setModel === 'function' && typeof (c as { setParams?: unknown }).setParams === 'function';
 
+/** `options` as TrainOptions: a tf.Callback alone (e.g. notebookProgress) replaces the default printing. */
+export function asTrainOptions(options: TrainOptions | tf.Callback): TrainOptions {
+  return isCallbackObject(options) ? { callbacks: options, verbose: 0 } : options;
+}
+
 /** Keras callbacks as tfjs's own fit() standardises them. */
 function callbackList(callbacks: KerasCallbacks | undefined): tf.CallbackList {
   const list = callbacks === undefined ? [] : Array.isArray(callbacks) ? callbacks : [callbacks];
@@ -109,7 +114,7 @@ export async function train(
   hp: TrainingHyperparameters,
   options: TrainOptions | tf.Callback = {},
 ): Promise<EpochLog[]> {
-  const opts: TrainOptions = isCallbackObject(options) ? { callbacks: options, verbose: 0 } : options;
+  const opts = asTrainOptions(options);
   const quiet = opts.verbose === 0;
   const onEpochEnd = opts.onEpochEnd ?? (quiet ? undefined : (log: EpochLog, epochs: number) => console.log(formatEpochLog(log, epochs)));
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
