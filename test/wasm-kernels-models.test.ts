@@ -1,40 +1,16 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import { crossEntropyPerImage } from '../lib/model/loss';
 import { trainableVariables } from '../lib/model/variables';
-import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
-import { Rng } from '../lib/data/rng';
 import { buildIssue11Model, ISSUE11_MODELS, type Issue11Model } from './issue11-models';
-import { assertClose, forEachBuild } from './wasm-parity';
+import { assertClose, forEachBuild, testImages } from './wasm-parity';
 
 before(async () => {
   assert.equal((await selectBackend()).name, 'wasm');
 });
 
-/** The first n Fashion-MNIST test images when data/ has them, else seeded uniform noise of their shape. */
-function batch(n: number): { x: Float32Array; y: Int32Array; source: string } {
-  const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
-  try {
-    const images = parseIdxImages(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images');
-    const labels = parseIdxLabels(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels');
-    return {
-      x: Float32Array.from(images.pixels.subarray(0, n * 784), (p) => p / 255),
-      y: Int32Array.from(labels.labels.subarray(0, n)),
-      source: `the first ${n} Fashion-MNIST test images`,
-    };
-  } catch {
-    const rng = new Rng(5);
-    return {
-      x: Float32Array.from({ length: n * 784 }, () => rng.next()),
-      y: Int32Array.from({ length: n }, () => rng.int(10)),
-      source: 'seeded random images (data/fashion-mnist not present)',
-    };
-  }
-}
 
 async function gradients(name: Issue11Model, backend: 'cpu' | 'wasm', data: { x: Float32Array; y: Int32Array }) {
   await tf.setBackend(backend);
@@ -58,7 +34,7 @@ async function gradients(name: Issue11Model, backend: 'cpu' | 'wasm', data: { x:
 forEachBuild(() => {
   for (const name of ISSUE11_MODELS) {
     test(`${name}: wasm gradients of one training batch match cpu`, async (t) => {
-      const data = batch(24);
+      const data = testImages(24, 5);
       t.diagnostic(`batch: ${data.source}`);
       const expected = await gradients(name, 'cpu', data);
       const actual = await gradients(name, 'wasm', data);

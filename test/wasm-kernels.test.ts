@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import { crossEntropyPerImage } from '../lib/model/loss';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
-import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
 import { buildModel } from '../lib/model/cnn';
-import { Rng } from '../lib/data/rng';
 import { PROJECT_KERNELS, projectKernelConfig, registerProjectKernels } from '../lib/engine/wasm-kernels/index';
 import { seededDropout } from '../lib/model/seeded-dropout';
 import { trainableVariables } from '../lib/model/variables';
-import { asResult, assertClose, assertParity, randomValues, runOn } from './wasm-parity';
+import { asResult, assertClose, assertParity, randomValues, runOn, testImages } from './wasm-parity';
 
 /**
  * Per-element tolerances [abs, rel] for |wasm - cpu| <= abs + rel |cpu|, a
@@ -336,30 +332,9 @@ describe('seeded dropout', () => {
   });
 });
 
-/** 64 Fashion-MNIST test images when data/ has them, else seeded uniform noise. */
-function gradientBatch(): { x: Float32Array; y: Float32Array; source: string } {
-  const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
-  const n = 64;
-  try {
-    const images = parseIdxImages(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images');
-    const labels = parseIdxLabels(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels');
-    return {
-      x: Float32Array.from(images.pixels.subarray(0, n * 784), (p) => p / 255),
-      y: Float32Array.from(labels.labels.subarray(0, n)),
-      source: 'the first 64 Fashion-MNIST test images',
-    };
-  } catch {
-    const rng = new Rng(7);
-    return {
-      x: Float32Array.from({ length: n * 784 }, () => rng.next()),
-      y: Float32Array.from({ length: n }, () => rng.int(10)),
-      source: 'seeded random images (data/fashion-mnist not present)',
-    };
-  }
-}
 
 test('the whole model: wasm gradients match cpu for the same weights and batch', async (t) => {
-  const batch = gradientBatch();
+  const batch = testImages(64, 7);
   t.diagnostic(`batch: ${batch.source}`);
   const gradsOn = async (backend: 'cpu' | 'wasm') => {
     await tf.setBackend(backend);

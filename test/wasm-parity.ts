@@ -1,8 +1,10 @@
 /** Shared by the kernel parity tests: run a computation on cpu and on wasm and compare element by element. */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { before, describe } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
 import { Rng } from '../lib/data/rng';
 import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../lib/engine/wasm-kernels/native';
 
@@ -73,4 +75,25 @@ export async function assertParity(label: string, f: () => tf.Tensor, abs = 1e-5
   const expected = await runOn('cpu', f);
   const actual = await runOn('wasm', f);
   return assertClose(label, actual, expected, abs, rel);
+}
+
+/** The first n Fashion-MNIST test images when data/ has them, else uniform noise of their shape seeded by `noiseSeed`. */
+export function testImages(n: number, noiseSeed: number): { x: Float32Array; y: Int32Array; source: string } {
+  const dir = path.join(__dirname, '..', 'data', 'fashion-mnist');
+  try {
+    const images = parseIdxImages(fs.readFileSync(path.join(dir, 't10k-images-idx3-ubyte.gz')), 't10k-images');
+    const labels = parseIdxLabels(fs.readFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz')), 't10k-labels');
+    return {
+      x: Float32Array.from(images.pixels.subarray(0, n * 784), (p) => p / 255),
+      y: Int32Array.from(labels.labels.subarray(0, n)),
+      source: `the first ${n} Fashion-MNIST test images`,
+    };
+  } catch {
+    const rng = new Rng(noiseSeed);
+    return {
+      x: Float32Array.from({ length: n * 784 }, () => rng.next()),
+      y: Int32Array.from({ length: n }, () => rng.int(10)),
+      source: 'seeded random images (data/fashion-mnist not present)',
+    };
+  }
 }
