@@ -16,7 +16,8 @@ import { trainableVariables } from '../lib/model/variables';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { Rng } from '../lib/data/rng';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
-import { buildIssue11Model, ISSUE11_MODELS, type Issue11Model } from '../test/issue11-models';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { buildZooModel, zooModelName } from '../lib/model/zoo';
 
 const TRAIN_IMAGES = 48_000;
 const VALIDATION_IMAGES = 12_000;
@@ -89,13 +90,12 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: `${os.availableParallelism()}` },
     },
   });
-  const name = values.model as Issue11Model;
-  if (!ISSUE11_MODELS.includes(name)) throw new Error(`--model must be one of ${ISSUE11_MODELS.join(', ')}, got ${values.model}`);
+  const name = zooModelName(values.model, '--model');
   const batchSize = Number(values['batch-size']);
   const steps = Number(values.steps);
   const backend = await selectBackend();
   console.log(`${name}, backend ${backend.name}${backend.name === 'wasm' ? `, kernels ${kernelsBuild()}` : ''}`);
-  const model = buildIssue11Model(name);
+  const model = buildZooModel(name, { ...DEFAULT_HYPERPARAMETERS, seed: 1 });
   await profileStep(model, batchSize);
   if (steps > 0) {
     const epochSeconds = await epochEstimate(model, batchSize, steps, Number(values.workers));

@@ -4,7 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import { crossEntropyPerImage } from '../lib/model/loss';
 import { trainableVariables } from '../lib/model/variables';
-import { buildIssue11Model, ISSUE11_MODELS, type Issue11Model } from './issue11-models';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { buildZooModel, type ModelName } from '../lib/model/zoo';
+
+/** The zoo's models that the conv and batch-norm kernels carry. */
+const CONV_MODELS: readonly ModelName[] = ['keras-convnet', 'bn-cnn'];
 import { assertClose, forEachBuild, testImages } from './wasm-parity';
 
 before(async () => {
@@ -12,9 +16,9 @@ before(async () => {
 });
 
 
-async function gradients(name: Issue11Model, backend: 'cpu' | 'wasm', data: { x: Float32Array; y: Int32Array }) {
+async function gradients(name: ModelName, backend: 'cpu' | 'wasm', data: { x: Float32Array; y: Int32Array }) {
   await tf.setBackend(backend);
-  const model = buildIssue11Model(name, 3);
+  const model = buildZooModel(name, { ...DEFAULT_HYPERPARAMETERS, seed: 3 });
   const variables = trainableVariables(model);
   const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(data.x, [data.y.length, 28, 28, 1]);
@@ -32,7 +36,7 @@ async function gradients(name: Issue11Model, backend: 'cpu' | 'wasm', data: { x:
 }
 
 forEachBuild(() => {
-  for (const name of ISSUE11_MODELS) {
+  for (const name of CONV_MODELS) {
     test(`${name}: wasm gradients of one training batch match cpu`, async (t) => {
       const data = testImages(24, 5);
       t.diagnostic(`batch: ${data.source}`);
