@@ -246,7 +246,7 @@ describe('saveModel in a used directory', () => {
     chmodSync(parent, 0o555);
     try {
       const saved = saveInChild(dir, 2, user);
-      assert.equal(saved.status, 0, saved.stderr);
+      assert.equal(saved.status, 0, saved.error ? `${process.execPath} did not start as ${JSON.stringify(user)}: ${saved.error.message}` : saved.stderr);
       assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
       assert.deepEqual(predict(await loadModel(dir)), predict(modelWithSeed(2)));
       assert.equal(await loadModelMetadata(dir), null);
