@@ -8,31 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../data/rng';
+import { DEFAULT_CHUNK_SIZE } from '../model/chunk-size';
 import { countCorrect, crossEntropyPerImage } from '../model/loss';
 import { evaluate } from '../model/predict';
 import { SeededDropout } from '../model/seeded-dropout';
 import type { BatchGradients } from './gradient-engine';
-
-/**
- * Images per chunk. On the default model with 2 workers, chunks of 256 / 512 /
- * 1024 trained at ~9.3k / 9.6k / 9.8k images/s; each doubling adds ~0.35 GB to
- * a worker's peak memory.
- */
-export const DEFAULT_CHUNK_SIZE = 512;
-
-/** Batches up to this size are one chunk, run on the main thread: a worker's round trip costs more than splitting saves. */
-export const SMALL_BATCH = 64;
-
-/**
- * Images per chunk for a batch: the whole batch when it is small, else at
- * least two chunks, so two cores share every step, of at most
- * DEFAULT_CHUNK_SIZE images. A function of the batch size alone, so a seed
- * gives the same history on any machine.
- */
-export function chunkSizeFor(batchSize: number): number {
-  if (!Number.isFinite(batchSize)) return DEFAULT_CHUNK_SIZE;
-  return batchSize <= SMALL_BATCH ? batchSize : Math.min(DEFAULT_CHUNK_SIZE, Math.ceil(batchSize / 2));
-}
 
 // Keeps the dropout stream apart from the other streams a caller seeds with the same number.
 const DROPOUT_STREAM = 0x0d40_9017;

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { chunkSizeFor } from './chunks';
+import { chunkSizeFor } from '../model/chunk-size';
 import type { GradientEngine } from './gradient-engine';
 import { localGradientEngine } from './local-engine';
 import { parallelGradientEngine } from './parallel-engine';

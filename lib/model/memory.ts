@@ -8,14 +8,11 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { chunkSizeFor } from './chunk-size';
 
 /** The most tfjs's wasm build lets its heap grow to (its getHeapMax(): 65,536 pages less 64 KiB). */
 export const WASM_HEAP_LIMIT_BYTES = 4_294_901_760;
 
-/** Images per chunk of the parallel engine (lib/engine/parallel-engine.ts DEFAULT_CHUNK_SIZE). */
-export const DEFAULT_CHUNK_SIZE = 512;
-/** Images per micro-batch of the main-thread engine (lib/engine/local-engine.ts). */
-export const DEFAULT_MICRO_BATCH_SIZE = 1024;
 
 /**
  * Heap bytes one image's forward and backward pass takes, per byte of the
@@ -46,7 +43,7 @@ export interface ModelFootprint {
 export interface TrainingLayout {
   /** Images per optimiser step. */
   batchSize: number;
-  /** Images per forward and backward pass: the parallel engine's chunk, the local engine's micro-batch. */
+  /** Images per forward and backward pass: a chunk of the engines (chunkSizeFor). */
   microBatchSize: number;
   /** Worker threads, each with a replica of the model on its own wasm heap; 0 trains on the main thread. */
   workers: number;
@@ -221,7 +218,7 @@ export function checkModelFits(model: tf.LayersModel, layout: TrainingLayout): M
 /** How the default engine (lib/engine/default-engine.ts) runs a batch of `batchSize` on this machine. */
 export function defaultTrainingLayout(batchSize: number): TrainingLayout {
   const workers = os.availableParallelism() >= 2 ? os.availableParallelism() : 0;
-  return { batchSize, workers, microBatchSize: workers > 0 ? DEFAULT_CHUNK_SIZE : DEFAULT_MICRO_BATCH_SIZE };
+  return { batchSize, workers, microBatchSize: chunkSizeFor(batchSize) };
 }
 
 function elements(shape: readonly (number | null)[]): number {
