@@ -79,12 +79,15 @@ function epochCurve(name: string, history: readonly EpochLog[], metric: EpochMet
   return { type: 'scatter', mode: 'lines+markers', name, x: history.map((h) => h.epoch), y: history.map((h) => h[metric]) };
 }
 
+// One tick per epoch stays legible up to a dozen; beyond that the labels crowd and tilt (25 epochs did), so plotly picks round steps.
+const MAX_EPOCH_TICKS = 12;
+
 function epochCurvesFigure(curves: Record<string, unknown>[], title: string, yTitle: string, epochs: number): Figure {
   return {
     data: curves,
     layout: {
       title: { text: title },
-      xaxis: { title: { text: 'epoch' }, dtick: epochs > 30 ? undefined : 1 },
+      xaxis: { title: { text: 'epoch' }, dtick: epochs > MAX_EPOCH_TICKS ? undefined : 1 },
       yaxis: { title: { text: yTitle } },
       width: 700,
       height: 420,
