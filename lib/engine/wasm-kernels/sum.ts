@@ -37,39 +37,38 @@ function reduce(
 }
 
 /**
+ * A float32 Sum or Mean over consecutive axes before the last, through
+ * reduce(); tfjs's kernel takes every other case. `divisor` is 1 for a sum,
+ * the reduced rows for a mean.
+ */
+function consecutiveAxesKernel(kernelName: typeof Sum | typeof Mean, divisor: (rows: number) => number): ProjectKernel {
+  const what = kernelName === Sum ? 'sums' : 'means';
+  return {
+    kernelName,
+    create: (original: KernelConfig | undefined) =>
+      wasmKernelConfig<{ x: TensorInfo }, SumAttrs | MeanAttrs>(kernelName, original, (args) => {
+        const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
+        const at = layout(x.shape, axis);
+        if (x.dtype !== 'float32' || at === null) {
+          return callOriginal(original, kernelName, args, `only float32 ${what} over consecutive axes before the last are implemented`);
+        }
+        return reduce(backend, x, at, keepDims, divisor(at.rows));
+      }),
+  };
+}
+
+/**
  * Sum over consecutive outer axes (bias gradients: [N,H,W,C] -> [C]) without
  * the full transpose tfjs's wasm kernel makes first. float32 only; every
  * other sum goes to tfjs's kernel, which is fine on innermost axes.
  */
-export const sumKernel: ProjectKernel = {
-  kernelName: Sum,
-  create: (original: KernelConfig | undefined) =>
-    wasmKernelConfig<{ x: TensorInfo }, SumAttrs>(Sum, original, (args) => {
-      const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
-      const at = layout(x.shape, axis);
-      if (x.dtype !== 'float32' || at === null) {
-        return callOriginal(original, Sum, args, 'only float32 sums over consecutive axes before the last are implemented');
-      }
-      return reduce(backend, x, at, keepDims, 1);
-    }),
-};
+export const sumKernel = consecutiveAxesKernel(Sum, () => 1);
 
 /**
  * The same for Mean: batch-norm statistics ([N,H,W,C] -> [C]; 0.27 s of a
  * bn-cnn step through tfjs's transpose) and global average pooling.
  */
-export const meanKernel: ProjectKernel = {
-  kernelName: Mean,
-  create: (original: KernelConfig | undefined) =>
-    wasmKernelConfig<{ x: TensorInfo }, MeanAttrs>(Mean, original, (args) => {
-      const { inputs: { x }, backend, attrs: { axis, keepDims } } = args;
-      const at = layout(x.shape, axis);
-      if (x.dtype !== 'float32' || at === null) {
-        return callOriginal(original, Mean, args, 'only float32 means over consecutive axes before the last are implemented');
-      }
-      return reduce(backend, x, at, keepDims, at.rows);
-    }),
-};
+export const meanKernel = consecutiveAxesKernel(Mean, (rows) => rows);
 
 const MEAN_GRAD = 'ProjectMeanGrad';
 
