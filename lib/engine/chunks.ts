@@ -38,6 +38,16 @@ export interface ChunkSums {
   state: Float32Array[];
 }
 
+/** A chunk's sums, tagged with its position in the batch. */
+export interface ChunkResult extends ChunkSums {
+  index: number;
+}
+
+/** Rows 0 to n-1: every image of a batch or split. */
+export function allRows(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
 /** Cuts batches into chunks and draws their dropout seeds from the run's seed. */
 export class ChunkPlanner {
   private readonly rng: Rng;
@@ -122,6 +132,45 @@ export async function chunkEvaluation(model: tf.LayersModel, x: tf.Tensor4D, y: 
   return { lossSum: loss * count, correct: Math.round(accuracy * count), state: [] };
 }
 
+/**
+ * Runs `chunks` one after another on this thread, the main thread's or a
+ * worker's: each trains from the batch-norm statistics the first one started
+ * from (as on separate workers), gradients go to chunk k's share of `shares`
+ * at `k * parameters`. `gather` makes a chunk's tensors; they are disposed here.
+ */
+export async function runChunks(
+  model: tf.LayersModel,
+  variables: tf.Variable[],
+  chunks: readonly Chunk[],
+  kind: 'gradients' | 'evaluate',
+  batchSize: number,
+  shares: Float32Array,
+  gather: (rows: Int32Array) => { x: tf.Tensor4D; y: tf.Tensor1D },
+): Promise<ChunkResult[]> {
+  const parameters = parameterCount(variables);
+  const start = kind === 'gradients' ? readState(model) : [];
+  const results: ChunkResult[] = [];
+  for (const [k, chunk] of chunks.entries()) {
+    if (k > 0 && start.length > 0) writeState(model, start);
+    const { x, y } = gather(chunk.rows);
+    try {
+      const sums =
+        kind === 'gradients'
+          ? await chunkGradients(model, variables, x, y, chunk.seed, batchSize, shares.subarray(chunk.index * parameters))
+          : await chunkEvaluation(model, x, y);
+      results.push({ index: chunk.index, ...sums });
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+  return results;
+}
+
+/** Mean loss and accuracy over `n` images from their chunks' sums. */
+export function meanEvaluation(sums: readonly ChunkSums[], n: number): { loss: number; accuracy: number } {
+  return { loss: sums.reduce((s, r) => s + r.lossSum, 0) / n, accuracy: sums.reduce((s, r) => s + r.correct, 0) / n };
+}
+
 /** The model's non-trainable weights (batch-norm moving statistics); small, so read synchronously. */
 export function readState(model: tf.LayersModel): Float32Array[] {
   return model.nonTrainableWeights.map((w) => w.read().dataSync() as Float32Array);
@@ -137,7 +186,7 @@ export function writeState(model: tf.LayersModel, state: readonly Float32Array[]
  * is that step with the mean of the chunks' batch statistics (ghost batch
  * normalisation over chunks), summed in chunk order: the same on any engine.
  */
-export function applyMeanState(model: tf.LayersModel, sums: readonly ChunkSums[]): void {
+function applyMeanState(model: tf.LayersModel, sums: readonly ChunkSums[]): void {
   const states = sums.map((s) => s.state).filter((state) => state.length > 0);
   if (states.length === 0) return;
   writeState(
@@ -158,10 +207,12 @@ export function parameterCount(variables: readonly tf.Variable[]): number {
 
 /**
  * The batch's gradients from its chunks' shares, summed in chunk order (in
- * float32, as tf.addN would), so the sum does not depend on where each chunk ran.
+ * float32, as tf.addN would), so the sum does not depend on where each chunk ran;
+ * the model's batch-norm statistics become the chunks' mean (applyMeanState).
  * `shares` holds chunk k's gradient at `k * parameters`.
  */
-export function sumChunks(sums: ChunkSums[], shares: Float32Array, variables: readonly tf.Variable[]): BatchGradients {
+export function finishBatch(model: tf.LayersModel, sums: ChunkSums[], shares: Float32Array, variables: readonly tf.Variable[]): BatchGradients {
+  applyMeanState(model, sums);
   const total = parameterCount(variables);
   const sum = shares.slice(0, total);
   for (let k = 1; k < sums.length; k++) {

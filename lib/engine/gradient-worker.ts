@@ -6,8 +6,8 @@ import { gatherRows } from '../data/split';
 import '../model/seeded-dropout';
 import { trainableVariables } from '../model/variables';
 import { selectBackend } from './backend';
-import { chunkEvaluation, chunkGradients, parameterCount, readState, writeState } from './chunks';
-import type { ChunkResult, SharedImages, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
+import { runChunks, type ChunkResult } from './chunks';
+import type { SharedImages, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
 if (parentPort === null) throw new Error('lib/engine/gradient-worker.ts is a worker thread entry; start it with parallelGradientEngine()');
 const port = parentPort;
@@ -30,7 +30,6 @@ async function main(): Promise<void> {
   const backend = await selectBackend();
   const model = await tf.models.modelFromJSON({ modelTopology: init.topology });
   const variables = trainableVariables(model);
-  const parameters = parameterCount(variables);
 
   /** The main thread's current weights, read from the shared buffer. */
   function loadWeights(): void {
@@ -47,25 +46,9 @@ async function main(): Promise<void> {
     );
   }
 
-  async function step(request: StepRequest): Promise<ChunkResult[]> {
+  function step(request: StepRequest): Promise<ChunkResult[]> {
     loadWeights();
-    // Every chunk trains from the request's batch-norm statistics, so their mean does not depend on the worker count.
-    const start = request.kind === 'gradients' ? readState(model) : [];
-    const results: ChunkResult[] = [];
-    for (const [k, chunk] of request.chunks.entries()) {
-      if (k > 0 && start.length > 0) writeState(model, start);
-      const { x, y } = gather(request.source, chunk.rows);
-      try {
-        const sums =
-          request.kind === 'gradients'
-            ? await chunkGradients(model, variables, x, y, chunk.seed, request.batchSize, request.shares.subarray(chunk.index * parameters))
-            : await chunkEvaluation(model, x, y);
-        results.push({ index: chunk.index, ...sums });
-      } finally {
-        tf.dispose([x, y]);
-      }
-    }
-    return results;
+    return runChunks(model, variables, request.chunks, request.kind, request.batchSize, request.shares, (rows) => gather(request.source, rows));
   }
 
   port.on('message', (request: StepRequest) => {

@@ -4,10 +4,10 @@ import type { LabeledTensors } from '../data/tensors';
 import type { Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
 import type { BackendName } from './backend';
-import { applyMeanState, ChunkPlanner, parameterCount, sumChunks, type ChunkSums } from './chunks';
+import { allRows, ChunkPlanner, finishBatch, meanEvaluation, parameterCount, type ChunkResult } from './chunks';
 import type { BatchGradients, GradientEngine } from './gradient-engine';
 import { GradientWorker, WorkerTimeoutError } from './worker-handle';
-import type { ChunkResult, SharedImages, StepRequest, WorkerInit } from './worker-protocol';
+import type { SharedImages, StepRequest, WorkerInit } from './worker-protocol';
 
 export interface ParallelGradientOptions {
   /**
@@ -117,12 +117,6 @@ export async function parallelGradientEngine(
     }
   }
 
-  /** The batch's gradients; the model's batch-norm statistics become the chunks' mean. */
-  function finishStep(results: ChunkSums[]): BatchGradients {
-    applyMeanState(model, results);
-    return sumChunks(results, shares, variables);
-  }
-
   async function shareWeights(): Promise<void> {
     const values = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
     let offset = 0;
@@ -167,13 +161,13 @@ export async function parallelGradientEngine(
   /** Runs `kind` on all of `data`, copied into the reused batch buffers. */
   async function dispatchAll(kind: StepRequest['kind'], data: LabeledTensors): Promise<ChunkResult[]> {
     batchBuffers = await shareImages(data, batchBuffers);
-    return dispatch(kind, batchBuffers, Int32Array.from({ length: batchBuffers.labels.length }, (_, i) => i));
+    return dispatch(kind, batchBuffers, allRows(batchBuffers.labels.length));
   }
 
   return {
     description: `${workerCount} worker thread${workerCount > 1 ? 's' : ''} (${backends[0]}), chunks of ${planner.chunkSize}`,
     workers: workerCount,
-    gradients: (x, y) => exclusive(async () => finishStep(await dispatchAll('gradients', { x, y }))),
+    gradients: (x, y) => exclusive(async () => finishBatch(model, await dispatchAll('gradients', { x, y }), shares, variables)),
     gradientsAt: (data, indices) =>
       exclusive(async () => {
         if (resident?.x !== data.x || resident.y !== data.y) {
@@ -183,16 +177,11 @@ export async function parallelGradientEngine(
         const n = resident.shared.labels.length;
         const bad = indices.findIndex((i) => !(i >= 0 && i < n));
         if (bad >= 0) throw new RangeError(`indices[${bad}] is ${indices[bad]}; expected a row of data, 0 to ${n - 1}`);
-        return finishStep(await dispatch('gradients', resident.shared, indices));
+        return finishBatch(model, await dispatch('gradients', resident.shared, indices), shares, variables);
       }),
     evaluate: (data) =>
       exclusive(async () => {
-        const results = await dispatchAll('evaluate', data);
-        const n = data.x.shape[0];
-        return {
-          loss: results.reduce((sum, r) => sum + r.lossSum, 0) / n,
-          accuracy: results.reduce((sum, r) => sum + r.correct, 0) / n,
-        };
+        return meanEvaluation(await dispatchAll('evaluate', data), data.x.shape[0]);
       }),
     dispose: () => terminate(),
   };

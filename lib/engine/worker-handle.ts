@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { BackendName } from './backend';
-import type { ChunkResult, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
+import type { ChunkResult } from './chunks';
+import type { StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
 export const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
 // Node 20 does not apply `--import tsx` (ESM loader hooks) to a worker's entry

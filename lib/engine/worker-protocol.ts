@@ -1,7 +1,7 @@
 /** The messages between the parallel engine and its worker threads (lib/engine/gradient-worker.ts). */
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend';
-import type { Chunk, ChunkSums } from './chunks';
+import type { Chunk, ChunkResult } from './chunks';
 
 /** What a worker is started with (its workerData). */
 export interface WorkerInit {
@@ -36,10 +36,6 @@ export interface StepRequest {
    * `chunkGradients`): chunk k's at k times the trainable parameter count.
    */
   shares: Float32Array;
-}
-
-export interface ChunkResult extends ChunkSums {
-  index: number;
 }
 
 export type WorkerReply =
