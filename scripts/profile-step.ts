@@ -4,7 +4,7 @@
  *
  * Prints per-kernel milliseconds (tf.profile) of one tf.variableGrads step on the main
  * thread after a warm-up step. With --steps N > 0, also times N steps of the default
- * parallel engine (plus Adam) and one evaluation of 12,000 images, on random pixels, and
+ * parallel engine (in train()'s chunks, plus the project's Adam) and one evaluation of 12,000 images, on random pixels, and
  * prints the epoch estimate (48,000 training + 12,000 validation images) as in bench.ts.
  */
 import * as os from 'node:os';
@@ -17,6 +17,9 @@ import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { Rng } from '../lib/data/rng';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { chunkSizeFor } from '../lib/model/chunk-size';
+import { Adam } from '../lib/training/adam';
+import { trainStep } from '../lib/training/train';
 import { buildZooModel, zooModelName } from '../lib/model/zoo';
 
 const TRAIN_IMAGES = 48_000;
@@ -59,23 +62,18 @@ async function epochEstimate(model: tf.LayersModel, batchSize: number, steps: nu
   const rng = new Rng(3);
   const train = randomSplit(batchSize * (steps + 1), rng);
   const validation = randomSplit(VALIDATION_IMAGES, rng);
-  const engine = await parallelGradientEngine(model, { seed: 1, workers });
-  const optimizer = tf.train.adam(1e-3);
-  const trainStep = async (s: number) => {
-    const indices = Int32Array.from({ length: batchSize }, (_, i) => s * batchSize + i);
-    const { grads } = await engine.gradientsAt(train, indices);
-    optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-    tf.dispose(Object.values(grads));
-  };
-  await trainStep(0);
+  // As train() runs it: the chunks chunkSizeFor cuts, and the project's Adam.
+  const engine = await parallelGradientEngine(model, { seed: 1, workers, chunkSize: chunkSizeFor(batchSize) });
+  const optimizer = new Adam(trainableVariables(model), 1e-3);
+  const step = (s: number) => trainStep(engine, optimizer, train, Int32Array.from({ length: batchSize }, (_, i) => s * batchSize + i));
+  await step(0);
   let started = performance.now();
-  for (let s = 1; s <= steps; s++) await trainStep(s);
+  for (let s = 1; s <= steps; s++) await step(s);
   const trainSeconds = ((performance.now() - started) / 1000) * (TRAIN_IMAGES / (steps * batchSize));
   started = performance.now();
   await engine.evaluate(validation);
   const evalSeconds = (performance.now() - started) / 1000;
   await engine.dispose();
-  optimizer.dispose();
   tf.dispose([train.x, train.y, validation.x, validation.y]);
   console.log(`epoch estimate (${workers} workers, ${steps} steps): train ${trainSeconds.toFixed(1)} s + validation ${evalSeconds.toFixed(1)} s`);
   return trainSeconds + evalSeconds;
