@@ -51,7 +51,7 @@ export interface ParallelGradientEngine extends GradientEngine {
 }
 
 /** A step may take this many times the slowest time per image seen so far before its workers are stopped. */
-export const STEP_TIMEOUT_MULTIPLE = 20;
+const STEP_TIMEOUT_MULTIPLE = 20;
 const STARTUP_TIMEOUT_MS = 120_000;
 const MIN_STEP_TIMEOUT_MS = 10_000;
 

@@ -4,7 +4,7 @@ import type { BackendName } from './backend';
 import type { ChunkResult } from './chunks';
 import type { StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
 
-export const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
+const WORKER_FILE = path.join(__dirname, 'gradient-worker.ts');
 // Node 20 does not apply `--import tsx` (ESM loader hooks) to a worker's entry
 // file, so the worker gets tsx's CommonJS hook instead; the project is CommonJS.
 const WORKER_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];

@@ -12,7 +12,7 @@
 export const DEFAULT_CHUNK_SIZE = 512;
 
 /** Batches up to this size are one chunk, run on the main thread: a worker's round trip costs more than splitting saves. */
-export const SMALL_BATCH = 64;
+const SMALL_BATCH = 64;
 
 /**
  * Images per chunk for a batch: the whole batch when it is small, else at
