@@ -24,10 +24,6 @@ export interface Cell {
   kernel_info_requests?: number;
 }
 
-/** Under CI a missing Jupyter fails the tests that need it; elsewhere they skip. */
-export const jupyterMissing =
-  findJupyterPython() === null && process.env.CI !== 'true' ? 'Jupyter is not installed (apt-get install jupyter-notebook jupyter-nbconvert)' : false;
-
 /**
  * Runs `cells` in one kernel of the project's spec started in `cwd`, as
  * Jupyter does, through jupyter_client (test/fixtures/run-kernel.py). `env`
@@ -53,13 +49,4 @@ export function runInKernel(cwd: string, cells: Cell[], env: NodeJS.ProcessEnv):
 
 export function text(outputs: KernelOutput[]): string {
   return outputs.map((o) => (o.text ?? '') + Object.values(o.data ?? {}).join('') + (o.evalue ?? '')).join('');
-}
-
-/** A folder under out/ laid out like notebooks/ (lib linked), so a kernel started there finds this checkout's tslab and lib. */
-export function scratchNotebooks(prefix: string): string {
-  fs.mkdirSync(path.join(ROOT, 'out'), { recursive: true });
-  const dir = path.join(fs.mkdtempSync(path.join(ROOT, 'out', prefix)), 'notebooks');
-  fs.mkdirSync(dir);
-  fs.symlinkSync(path.join(ROOT, 'lib'), path.join(dir, 'lib'));
-  return dir;
 }

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { ROOT } from '../scripts/jupyter';
 import { KERNEL_NAME, writeKernelSpecPath } from '../scripts/kernel-spec';
-import { jupyterMissing, runInKernel, scratchNotebooks, text } from './kernel-run';
+import { runInKernel, text } from './kernel-run';
+import { jupyterMissing, scratchNotebooks } from './notebook-run';
 
 const scratch: string[] = [];
 after(() => scratch.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));

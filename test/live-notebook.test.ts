@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { FIGURE_CLASS } from '../lib/notebook/display';
 import { findJupyterPython, ROOT } from '../scripts/jupyter';
+import { scratchNotebooks } from './notebook-run';
 
 // The page's globals, in the functions puppeteer runs there (tsconfig has no DOM types).
 declare const window: any;
@@ -195,11 +196,8 @@ const TWEAKS: ((pass: number) => [string, string])[] = [
 ];
 
 test('the notebooks live through a day of tweaking in a real browser: no kernel restart, no error, every figure drawn, after reruns and a reload', { skip: missing(), timeout: 15 * 60_000 }, async (t) => {
-  fs.mkdirSync(path.join(ROOT, 'out'), { recursive: true });
-  const root = fs.mkdtempSync(path.join(ROOT, 'out', 'test-live-'));
-  const notebooks = path.join(root, 'notebooks');
-  fs.mkdirSync(notebooks, { recursive: true });
-  fs.symlinkSync(path.join(ROOT, 'lib'), path.join(notebooks, 'lib'));
+  const notebooks = scratchNotebooks('test-live-');
+  const root = path.dirname(notebooks);
   for (const name of ['fashion-mnist-cnn.ipynb', 'explore-mistakes.ipynb']) fs.copyFileSync(path.join(ROOT, 'notebooks', name), path.join(notebooks, name));
   const { server, base, token, log } = await startServer(root, { EPOCHS: '1', FASHION_MNIST_IMAGES: String(IMAGES) });
   let browser: Browser | undefined;

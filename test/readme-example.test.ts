@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../scripts/jupyter';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from '../scripts/kernel-spec';
-import { jupyterMissing, scratchNotebooks } from './kernel-run';
-import { outputText, type ExecutedNotebook } from './notebook-run';
+import { jupyterMissing, outputText, scratchNotebooks, type ExecutedNotebook } from './notebook-run';
 
 /** The first TypeScript block of README's "Your own notebook" section, as printed. */
 function readmeExample(): string {
