@@ -3,8 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { takeRows } from '../lib/data/split';
-import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
+import { disposeTensors } from '../lib/data/tensors';
 import { selectBackend } from '../lib/engine/backend';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
@@ -15,15 +14,9 @@ import { f1Changes, mistakeChanges } from '../lib/report/model-comparison';
 import { recipeByName, RECIPES } from '../lib/training/better';
 import { oneCycle } from '../lib/training/schedule';
 import { train } from '../lib/training/train';
-import { realData } from './data-fixture';
+import { realRows, smallData } from './data-fixture';
 
 const quiet = { onEpochEnd: () => {}, onTrainBegin: () => {} };
-
-async function realRows(from: number, count: number): Promise<LabeledTensors> {
-  await selectBackend();
-  const { train: t } = await realData();
-  return toTensors(takeRows(t, Array.from({ length: count }, (_, i) => from + i)));
-}
 
 const small = (seed = 7) => buildBetterModel({ filters: 4, denseUnits: 8, dropout: 0, seed });
 const movingStats = (model: tf.LayersModel) => Promise.all(model.nonTrainableWeights.map(async (w) => Array.from(await w.read().data())));
@@ -94,7 +87,7 @@ describe('batch-norm statistics on worker threads', () => {
   });
 
   test('so the trained model evaluates in inference mode as well as it trained', async () => {
-    const data = { train: await realRows(0, 1024), validation: await realRows(1024, 512) };
+    const data = await smallData(1024, 512);
     const hp = betterHyperparameters({ epochs: 3, batchSize: 64, filters: 8, denseUnits: 32 });
     const model = buildBetterModel(hp);
     // Worker threads, as train() picks them by default on two cores or more.
@@ -131,7 +124,7 @@ describe('oneCycle', () => {
     assert.throws(() => oneCycle(0.01, { warmupFraction: 1 }), /warmupFraction must be in \(0, 1\), got 1/);
   });
   test('train() asks the schedule once per step, counting over the whole run', async () => {
-    const data = { train: await realRows(0, 256), validation: await realRows(256, 64) };
+    const data = await smallData(256, 64);
     const asked: [number, number][] = [];
     const model = small();
     await train(model, data, { epochs: 2, batchSize: 128, learningRate: 0.001, seed: 1 }, {

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../lib/data/classes';
-import { takeRows } from '../lib/data/split';
-import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
-import { selectBackend } from '../lib/engine/backend';
+import { disposeTensors } from '../lib/data/tensors';
 import { buildModel } from '../lib/model/cnn';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { notebookProgress } from '../lib/notebook/progress';
 import { train } from '../lib/training/train';
-import { realData } from './data-fixture';
-
-async function smallData(trainCount: number, validationCount: number): Promise<{ train: LabeledTensors; validation: LabeledTensors }> {
-  await selectBackend();
-  const { train: t } = await realData();
-  const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-  return { train: toTensors(takeRows(t, ids(0, trainCount))), validation: toTensors(takeRows(t, ids(trainCount, validationCount))) };
-}
+import { smallData } from './data-fixture';
 
 const row = /<tr><td>(\d+)<\/td><td>\d+\.\d<\/td>(<td>\d\.\d{4}<\/td>){4}<\/tr>/g;
 

@@ -7,7 +7,7 @@ import { localGradientEngine } from '../lib/engine/local-engine';
 import { chunkSizeFor } from '../lib/model/chunk-size';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
-import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
+import { disposeTensors, toTensors } from '../lib/data/tensors';
 import { takeRows } from '../lib/data/split';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { NUM_CLASSES } from '../lib/data/classes';
@@ -15,17 +15,10 @@ import { predictProbabilities } from '../lib/model/predict';
 import { DIVERGED_LOSS } from '../lib/training/divergence';
 import { train, TrainingDivergedError } from '../lib/training/train';
 import { type EpochLog } from '../lib/training/epoch-log';
-import { realData } from './data-fixture';
+import { realData, smallData } from './data-fixture';
 import { asResult, assertClose } from './wasm-parity';
 
 const quiet = { verbose: 0 } as const;
-
-async function smallData(trainCount: number, validationCount: number): Promise<{ train: LabeledTensors; validation: LabeledTensors }> {
-  await selectBackend();
-  const { train: t } = await realData();
-  const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-  return { train: toTensors(takeRows(t, ids(0, trainCount))), validation: toTensors(takeRows(t, ids(trainCount, validationCount))) };
-}
 
 test('a few Adam steps on real images lower the loss', async () => {
   const data = await smallData(1024, 256);

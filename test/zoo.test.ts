@@ -4,8 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { takeRows } from '../lib/data/split';
-import { disposeTensors, toTensors, type LabeledTensors } from '../lib/data/tensors';
+import { disposeTensors } from '../lib/data/tensors';
 import { selectBackend } from '../lib/engine/backend';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { buildModel } from '../lib/model/cnn';
@@ -13,7 +12,7 @@ import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { loadModel, saveModel } from '../lib/model/io';
 import { buildZooModel, ZOO_MODELS, type ModelName } from '../lib/model/zoo';
 import { train } from '../lib/training/train';
-import { realData } from './data-fixture';
+import { realRows } from './data-fixture';
 
 /** Each model's layers as [name, class, output shape], and its trainable parameters. */
 const EXPECTED: Record<ModelName, { trainable: number; layers: [string, string, (number | null)[]][] }> = {
@@ -80,12 +79,6 @@ const EXPECTED: Record<ModelName, { trainable: number; layers: [string, string, 
 
 const count = (weights: tf.LayerVariable[]) => weights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
 
-async function realImages(n: number): Promise<LabeledTensors> {
-  await selectBackend();
-  const { train: images } = await realData();
-  return toTensors(takeRows(images, Array.from({ length: n }, (_, i) => i)));
-}
-
 test('every zoo model: its layers, Keras names, output shapes and parameter count', async () => {
   await selectBackend();
   const hp = resolveHyperparameters();
@@ -124,7 +117,7 @@ test('an unknown model name is refused, listing the zoo', () => {
 
 test('every zoo model trains: a few Adam steps on real images lower the loss', async () => {
   // Small enough to run on the main thread in seconds: 32 real images, one full-batch step per epoch.
-  const data = await realImages(32);
+  const data = await realRows(0, 32);
   for (const name of ZOO_MODELS) {
     const hp = resolveHyperparameters({ model: name, epochs: 5, batchSize: 32, learningRate: 0.003 });
     const model = buildZooModel(name, hp);
@@ -141,7 +134,7 @@ test('every zoo model trains: a few Adam steps on real images lower the loss', a
 });
 
 test('every zoo model saves and loads whole: same layers, same predictions', async () => {
-  const data = await realImages(32);
+  const data = await realRows(0, 32);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'zoo-io-'));
   try {
     for (const name of ZOO_MODELS) {
