@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
-import { crossEntropyPerImage } from '../lib/model/loss';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
-import { buildModel } from '../lib/model/cnn';
 import { PROJECT_KERNELS, projectKernelConfig, registerProjectKernels } from '../lib/engine/wasm-kernels/index';
 import { seededDropout } from '../lib/model/seeded-dropout';
-import { trainableVariables } from '../lib/model/variables';
-import { asResult, assertClose, assertParity, randomValues, runOn, testImages } from './wasm-parity';
+import { assertClose, assertParity, modelGradients, randomValues, runOn, testImages } from './wasm-parity';
 
 /**
  * Per-element tolerances [abs, rel] for |wasm - cpu| <= abs + rel |cpu|, a
@@ -336,31 +333,13 @@ describe('seeded dropout', () => {
 test('the whole model: wasm gradients match cpu for the same weights and batch', async (t) => {
   const batch = testImages(64, 7);
   t.diagnostic(`batch: ${batch.source}`);
-  const gradsOn = async (backend: 'cpu' | 'wasm') => {
-    await tf.setBackend(backend);
-    // Same seed: same initial weights and the same dropout masks on both backends.
-    const model = buildModel(DEFAULT_HYPERPARAMETERS);
-    const variables = trainableVariables(model);
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [64, 28, 28, 1]);
-      const y = tf.tensor1d(batch.y);
-      return tf.variableGrads(() => tf.mean(crossEntropyPerImage(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
-    });
-    // Keyed by layer weight (conv/kernel, ...): variable names get suffixes when a second model is built.
-    const out = {
-      loss: value.dataSync()[0],
-      grads: Object.fromEntries(model.trainableWeights.map((w, i) => [w.originalName, grads[variables[i].name].dataSync().slice()])),
-    };
-    tf.dispose([value, ...Object.values(grads)]);
-    model.dispose();
-    return out;
-  };
-  const expected = await gradsOn('cpu');
-  const actual = await gradsOn('wasm');
+  // The seed model at the default seed: the same initial weights and dropout masks on both backends.
+  const expected = await modelGradients('seed', 'cpu', batch, DEFAULT_HYPERPARAMETERS.seed);
+  const actual = await modelGradients('seed', 'wasm', batch, DEFAULT_HYPERPARAMETERS.seed);
   assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss), `loss ${actual.loss} vs ${expected.loss}`);
-  assert.deepEqual(Object.keys(actual.grads).sort(), Object.keys(expected.grads).sort());
-  for (const name of Object.keys(expected.grads)) {
-    const used = assertClose(`gradient of ${name}`, asResult(actual.grads[name]), asResult(expected.grads[name]), ...GRADIENTS);
-    t.diagnostic(`${name}: ${(used * 100).toFixed(0)}% of the tolerance`);
+  assert.deepEqual(actual.grads.map((g) => g.name), expected.grads.map((g) => g.name));
+  for (const [i, e] of expected.grads.entries()) {
+    const used = assertClose(`gradient of ${e.name}`, actual.grads[i], e, ...GRADIENTS);
+    t.diagnostic(`${e.name}: ${(used * 100).toFixed(0)}% of the tolerance`);
   }
 });

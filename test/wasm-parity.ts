@@ -7,6 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
 import { Rng } from '../lib/data/rng';
 import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../lib/engine/wasm-kernels/native';
+import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { crossEntropyPerImage } from '../lib/model/loss';
+import { trainableVariables } from '../lib/model/variables';
+import { buildZooModel, type ModelName } from '../lib/model/zoo';
 
 /** The kernel builds this runtime can run: simd128 always, relaxed-simd on Node 22+ (or with the flag). */
 export const RUNNABLE_BUILDS = (Object.keys(KERNELS_WASM_PATHS) as KernelsBuild[]).filter((b) =>
@@ -96,4 +100,27 @@ export function testImages(n: number, noiseSeed: number): { x: Float32Array; y: 
       source: 'seeded random images (data/fashion-mnist not present)',
     };
   }
+}
+
+/**
+ * The loss and the gradients of zoo model `name`, built with `seed` on `backend`, for one
+ * training-mode batch: weights in trainableWeights order, named by layer weight.
+ */
+export async function modelGradients(name: ModelName, backend: 'cpu' | 'wasm', data: { x: Float32Array; y: Int32Array }, seed: number) {
+  await tf.setBackend(backend);
+  const model = buildZooModel(name, { ...DEFAULT_HYPERPARAMETERS, seed });
+  const variables = trainableVariables(model);
+  const { value, grads } = tf.tidy(() => {
+    const x = tf.tensor4d(data.x, [data.y.length, 28, 28, 1]);
+    const y = tf.tensor1d(data.y, 'int32');
+    return tf.variableGrads(() => tf.mean(crossEntropyPerImage(model.apply(x, { training: true }) as tf.Tensor2D, y)) as tf.Scalar, variables);
+  });
+  const out = {
+    loss: value.dataSync()[0],
+    // In trainableWeights order: names get numeric suffixes that differ between the two builds of the model.
+    grads: model.trainableWeights.map((w, i) => ({ name: w.originalName, values: Float32Array.from(grads[variables[i].name].dataSync()), shape: w.shape as number[] })),
+  };
+  tf.dispose([value, ...Object.values(grads)]);
+  model.dispose();
+  return out;
 }
