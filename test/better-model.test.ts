@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { disposeTensors } from '../lib/data/tensors';
@@ -158,13 +156,4 @@ describe('comparing two models', () => {
     assert.deepEqual(mistakeChanges(truth, before, after, 2), { fixed: [6], broken: [5], stillWrong: [7] });
     assert.throws(() => mistakeChanges(truth, before.slice(1), after, 0), /8 labels but 7 and 8 predictions/);
   });
-});
-
-test('npm run train --model: listed by --help, an unknown name or a bad value refused before loading any data', () => {
-  const train = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'scripts', 'train.ts'), ...args], { encoding: 'utf8' });
-  assert.match(train('--help').stdout, /\n {2}--model NAME +the model and how it trains: seed, keras-convnet, bn-cnn, mlp, better .*; default: seed\n/);
-  assert.match(train('--model', 'best').stderr, /^train: --model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"$/m);
-  assert.match(train('--model').stderr, /^train: --model needs a value \(seed, keras-convnet, bn-cnn, mlp, better\), got nothing$/m);
-  assert.match(train('--model', 'better', '--dropout', '1').stderr, /^train: --dropout: hyperparameter dropout must be a number in \[0, 1\), got 1$/m);
 });

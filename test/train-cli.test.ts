@@ -9,11 +9,13 @@ import { HYPERPARAMETER_FLAGS } from '../scripts/train-options';
 
 const root = path.join(__dirname, '..');
 
-function train(args: string[], env: NodeJS.ProcessEnv = {}) {
+/** `npm run train -- ...args`, killed after `timeoutMs`. */
+function train(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 15 * 60_000) {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'train.ts'), ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, ...env },
+    timeout: timeoutMs,
   });
 }
 
@@ -87,4 +89,18 @@ test('npm run train -- --save checks the directory before training', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('npm run train --model: listed by --help, an unknown name or a bad value refused before loading any data', () => {
+  assert.match(train(['--help']).stdout, /\n {2}--model NAME +the model and how it trains: seed, keras-convnet, bn-cnn, mlp, better .*; default: seed\n/);
+  assert.match(train(['--model', 'best']).stderr, /^train: --model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"$/m);
+  assert.match(train(['--model']).stderr, /^train: --model needs a value \(seed, keras-convnet, bn-cnn, mlp, better\), got nothing$/m);
+  assert.match(train(['--model', 'better', '--dropout', '1']).stderr, /^train: --dropout: hyperparameter dropout must be a number in \[0, 1\), got 1$/m);
+});
+
+test('npm run train refuses --dense-units 100000 before loading any data', () => {
+  const out = train(['--dense-units', '100000'], {}, 120_000);
+  assert.equal(out.status, 1, out.stderr);
+  assert.match(out.stderr, /^train: model "seed" with filters 32 and denseUnits 100000 has 541,900,330 weights .* above the wasm heap's limit of 4\.3 GB/m);
+  assert.doesNotMatch(out.stdout + out.stderr, /training with|Epoch 1/);
 });
