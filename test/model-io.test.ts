@@ -58,23 +58,25 @@ function failWhen(t: TestContext, method: 'open' | 'rename', matches: (file: str
 
 /**
  * Saves the model of `seed` to `dir` in a child process, as `user` when given;
- * with `checkOnly`, only runs checkSaveTarget.
+ * with `checkOnly`, only runs checkSaveTarget. `prelude` runs first (a fault hook).
  */
-function saveInChild(dir: string, seed: number, user: { uid?: number; gid?: number }, checkOnly = false) {
+function saveInChild(dir: string, seed: number, options: { user?: { uid?: number; gid?: number }; checkOnly?: boolean; prelude?: string } = {}) {
   const script = `
+    ${options.prelude ?? ''}
     const { checkSaveTarget, saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
     const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/cnn.ts'))});
     const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/hyperparams.ts'))});
     const save = () => saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: ${seed} }), process.env.MODEL_DIR);
     require('@tensorflow/tfjs').setBackend('cpu')
-      .then(${checkOnly} ? () => checkSaveTarget(process.env.MODEL_DIR) : save)
+      .then(${options.checkOnly ?? false} ? () => checkSaveTarget(process.env.MODEL_DIR) : save)
       .catch((e) => { console.error(e.message); process.exit(1); });
   `;
   return spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
     cwd: path.resolve(__dirname, '..'),
     env: { ...process.env, MODEL_DIR: dir },
     encoding: 'utf8',
-    ...user,
+    timeout: 120_000,
+    ...options.user,
   });
 }
 
@@ -245,16 +247,16 @@ describe('saveModel in a used directory', () => {
     }
     chmodSync(parent, 0o555);
     try {
-      const saved = saveInChild(dir, 2, user);
+      const saved = saveInChild(dir, 2, { user });
       assert.equal(saved.status, 0, saved.error ? `${process.execPath} did not start as ${JSON.stringify(user)}: ${saved.error.message}` : saved.stderr);
       assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
       assert.deepEqual(predict(await loadModel(dir)), predict(modelWithSeed(2)));
       assert.equal(await loadModelMetadata(dir), null);
 
       // checkSaveTarget, which train --save runs before training, tells both apart too.
-      assert.equal(saveInChild(dir, 2, user, true).status, 0);
+      assert.equal(saveInChild(dir, 2, { user, checkOnly: true }).status, 0);
       for (const checkOnly of [false, true]) {
-        const refused = saveInChild(missing, 2, user, checkOnly);
+        const refused = saveInChild(missing, 2, { user, checkOnly });
         assert.equal(refused.status, 1);
         assert.match(refused.stderr, new RegExp(`cannot save a model to ${escape(missing)}: ${escape(parent)} is not writable \\(EACCES\\)`));
       }
@@ -271,26 +273,18 @@ describe('a save killed mid-way', () => {
    * cleanup or rollback code running.
    */
   function saveAndKill(dir: string, method: 'open' | 'rename', when: string): void {
-    const script = `
-      const fsp = require('node:fs').promises;
-      const original = fsp.${method};
-      fsp.${method} = function (file, ...rest) {
-        if ((${when})(require('node:path').basename(file))) process.kill(process.pid, 'SIGKILL');
-        return original.call(fsp, file, ...rest);
-      };
-      const { saveModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/io.ts'))});
-      const { buildModel } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/cnn.ts'))});
-      const { DEFAULT_HYPERPARAMETERS } = require(${JSON.stringify(path.resolve(__dirname, '../lib/model/hyperparams.ts'))});
-      require('@tensorflow/tfjs').setBackend('cpu').then(() =>
-        saveModel(buildModel({ ...DEFAULT_HYPERPARAMETERS, seed: 2 }), process.env.MODEL_DIR));
-    `;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
-      cwd: path.resolve(__dirname, '..'),
-      env: { ...process.env, MODEL_DIR: dir },
-      encoding: 'utf8',
+    const child = saveInChild(dir, 2, {
+      prelude: `
+        const fsp = require('node:fs').promises;
+        const original = fsp.${method};
+        fsp.${method} = function (file, ...rest) {
+          if ((${when})(require('node:path').basename(file))) process.kill(process.pid, 'SIGKILL');
+          return original.call(fsp, file, ...rest);
+        };`,
     });
     assert.equal(child.signal, 'SIGKILL', `the child should have been killed mid-save; stderr: ${child.stderr}`);
   }
+
 
   it('while writing files: the previous model still loads', async () => {
     const dir = newModelDir();
