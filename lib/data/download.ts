@@ -4,6 +4,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { progressReporter, type DownloadEvent } from './download-progress';
+import { errorCode } from './errno';
 
 export type { DownloadEvent };
 
@@ -260,7 +261,7 @@ function get(
 }
 
 function networkFailure(e: unknown, when: string): AttemptError {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const code = errorCode(e) ?? '';
   const message = (e as Error).message;
   const what =
     code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'the connection was reset or closed' : message;
@@ -282,7 +283,7 @@ export async function removeStaleTemps(dir: string, names: readonly string[]): P
   try {
     entries = await fs.promises.readdir(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (errorCode(e) === 'ENOENT') return;
     throw e;
   }
   for (const entry of entries) {
@@ -305,6 +306,6 @@ function isRunning(pid: number): boolean {
     return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return errorCode(e) === 'EPERM';
   }
 }

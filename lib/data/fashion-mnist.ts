@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { downloadVerified, removeStaleTemps, type DownloadOptions } from './download';
 import { parseIdxImages, parseIdxLabels } from './idx';
+import { errorCode } from './errno';
 
 /** Labelled images as stored: `count` 28x28 images, row-major, pixel values 0-255. */
 export interface LabeledImages {
@@ -326,6 +327,3 @@ function mirrorUrl(options: LoadOptions): string {
   return parsed.href;
 }
 
-function errorCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | null)?.code;
-}

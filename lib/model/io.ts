@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { errorCode } from '../data/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
 import './seeded-dropout';
@@ -422,10 +423,6 @@ function isStringArray(v: unknown): v is string[] {
 
 function kindOf(v: unknown): string {
   return Array.isArray(v) ? 'an array' : v === null ? 'null' : `a ${typeof v}`;
-}
-
-function errorCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | null)?.code;
 }
 
 function errorMessage(e: unknown): string {
