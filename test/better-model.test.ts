@@ -16,7 +16,7 @@ import { realRows, smallData } from './data-fixture';
 
 const quiet = { onEpochEnd: () => {}, onTrainBegin: () => {} };
 
-const small = (seed = 7) => buildBetterModel({ filters: 4, denseUnits: 8, dropout: 0, seed });
+const small = () => buildBetterModel({ filters: 4, denseUnits: 8, dropout: 0, seed: 7 });
 const movingStats = (model: tf.LayersModel) => Promise.all(model.nonTrainableWeights.map(async (w) => Array.from(await w.read().data())));
 
 describe('the better model', () => {

@@ -13,15 +13,15 @@ import { trainableVariables } from '../lib/model/variables';
 import { buildZooModel, type ModelName } from '../lib/model/zoo';
 
 /** The kernel builds this runtime can run: simd128 always, relaxed-simd on Node 22+ (or with the flag). */
-export const RUNNABLE_BUILDS = (Object.keys(KERNELS_WASM_PATHS) as KernelsBuild[]).filter((b) =>
+const RUNNABLE_BUILDS = (Object.keys(KERNELS_WASM_PATHS) as KernelsBuild[]).filter((b) =>
   (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(fs.readFileSync(KERNELS_WASM_PATHS[b])));
 
 /** Registers `body`'s tests once per runnable build, each running on that build. */
-export function forEachBuild(body: (build: KernelsBuild) => void): void {
+export function forEachBuild(body: () => void): void {
   for (const build of RUNNABLE_BUILDS) {
     describe(build, () => {
       before(() => useKernelsBuild(build));
-      body(build);
+      body();
     });
   }
 }
@@ -35,7 +35,7 @@ export function randomTensor(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(randomValues(tf.util.sizeFromShape(shape), seed), shape);
 }
 
-export type Result = { values: Float32Array; shape: number[]; dtype?: string };
+type Result = { values: Float32Array; shape: number[]; dtype?: string };
 
 /** A flat float32 array as a Result, to compare gradients read back from tensors. */
 export function asResult(values: ArrayLike<number>): Result {
