@@ -52,7 +52,8 @@ export function imageGalleryFigure(tiles: Images, titles: readonly string[], col
   return {
     data: [{ type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, hoverongaps: false, zmin: 0, zmax: 255 }],
     layout: {
-      title: { text: title },
+      // Left-aligned: a long gallery title, centred, ran under plotly's mode bar at the top right.
+      title: { text: title, x: 0, xref: 'paper', xanchor: 'left' },
       width: TILE_WIDTH * cols,
       height: Math.round((TILE_WIDTH * rows * cellHeight) / cellWidth) + TITLE_HEIGHT,
       annotations,
