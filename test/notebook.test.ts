@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from '../scripts/kernel-spec';
 import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
+
+test('every notebook opens on the project kernel, which npm install registers (a plain tslab kernel may not exist)', () => {
+  const dir = path.join(__dirname, '..', 'notebooks');
+  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb'));
+  assert.ok(names.length >= 3, names.join(', '));
+  for (const name of names) {
+    const { metadata } = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    assert.deepEqual(metadata.kernelspec, { name: KERNEL_NAME, display_name: KERNEL_DISPLAY_NAME, language: 'typescript' }, name);
+  }
+});
 
 test('the main notebook runs top to bottom headless and shows every step', { skip: jupyterMissing }, () => {
   const { notebook, html, scratch } = executeNotebook('fashion-mnist-cnn.ipynb', { EPOCHS: '1' });
