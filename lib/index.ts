@@ -11,11 +11,18 @@ export { classCounts, FRAME_COLUMNS, toDataFrame, type ClassCount } from './data
 export { gatherRows, splitValidation, takeRows } from './data/split';
 export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
 export { Rng } from './data/rng';
-export { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters, type Hyperparameters } from './model/hyperparams';
+export {
+  BETTER_HYPERPARAMETERS,
+  betterHyperparameters,
+  DEFAULT_HYPERPARAMETERS,
+  epochsFromEnvironment,
+  resolveHyperparameters,
+  type Hyperparameters,
+} from './model/hyperparams';
 export { buildModel } from './model/cnn';
 export { buildZooModel, ZOO_MODELS, type ModelName, type ZooOptions } from './model/zoo';
 export { checkModelFits, estimateTrainingMemory, modelFootprint, ModelTooLargeError, type MemoryEstimate, type TrainingLayout } from './model/memory';
-export { BETTER_HYPERPARAMETERS, betterHyperparameters, buildBetterModel } from './model/better';
+export { buildBetterModel } from './model/better';
 export { SeededDropout } from './model/seeded-dropout';
 export { evaluate, predict, predictProbabilities, type Evaluation, type Predictions } from './model/predict';
 export { loadModel, loadModelMetadata, saveModel } from './model/io';

@@ -24,10 +24,10 @@ import { evaluate } from '../lib/model/predict';
 import { defaultGradientEngine } from '../lib/engine/default-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { type GradientEngine } from '../lib/engine/gradient-engine';
-import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
+import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { DEFAULT_CHUNK_SIZE } from '../lib/model/chunk-size';
 import { checkModelFits, defaultTrainingLayout } from '../lib/model/memory';
-import { buildZooModel, zooModelName, type ModelName } from '../lib/model/zoo';
+import { buildZooModel, zooModelName } from '../lib/model/zoo';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
@@ -71,10 +71,14 @@ async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; 
  * reference whose trainable parameter count differs from the tfjs model's: a ratio between two
  * different architectures means nothing.
  */
-function pytorchReference(model: ModelName, parameters: number, batchSize: number, steps: number): { epochSeconds: number } | null {
+function pytorchReference(hp: Hyperparameters, parameters: number, steps: number): { epochSeconds: number } | null {
   if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) return null;
   const script = path.join(__dirname, 'torch_reference.py');
-  const args = [script, '--model', model, '--batch-size', `${batchSize}`, '--steps', `${steps}`, '--threads', `${os.availableParallelism()}`];
+  const model = hp.model;
+  const args = [
+    ...[script, '--model', model, '--batch-size', `${hp.batchSize}`, '--steps', `${steps}`, '--threads', `${os.availableParallelism()}`],
+    ...['--filters', `${hp.filters}`, '--dense-units', `${hp.denseUnits}`, '--dropout', `${hp.dropout}`],
+  ];
   const run = spawnSync(PYTHON, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${script} failed (exit ${run.status}): ${run.stderr.trim()}`);
   const result: { epochSeconds: number; parameters: number } = JSON.parse(run.stdout.trim().split('\n').pop()!);
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   log(`train ${trainImagesPerSec.toFixed(0)} images/s, eval ${evalImagesPerSec.toFixed(0)} images/s, epoch ~${epochSeconds.toFixed(1)} s`);
 
-  const torch = pytorchReference(hp.model, parameters, hp.batchSize, steps);
+  const torch = pytorchReference(hp, parameters, steps);
   if (torch) log(`PyTorch epoch ~${torch.epochSeconds.toFixed(1)} s`);
   console.log(
     JSON.stringify({

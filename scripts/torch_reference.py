@@ -7,6 +7,7 @@ extrapolated to 48,000 training images, plus a timed pass over 12,000
 validation images).
 
 python3 scripts/torch_reference.py --model seed --batch-size 4096 --steps 3 --threads 2
+(--filters, --dense-units and --dropout shape the seed and better models.)
 """
 import argparse
 import json
@@ -38,8 +39,14 @@ def zoo(name: str, filters: int, dense_units: int, dropout: float) -> nn.Module:
                   nn.Linear(128, 10)]
     elif name == "mlp":
         layers = [nn.Flatten(), nn.Linear(28 * 28, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10)]
+    elif name == "better":
+        def block(cin: int, cout: int) -> list:
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2)]
+        layers = [*block(1, filters), *block(filters, 2 * filters), nn.Dropout(dropout), nn.Flatten(),
+                  nn.Linear(7 * 7 * 2 * filters, dense_units, bias=False), nn.BatchNorm1d(dense_units), nn.ReLU(),
+                  nn.Dropout(dropout), nn.Linear(dense_units, 10)]
     else:
-        raise SystemExit(f"--model {name!r} is not in the zoo; expected seed, keras-convnet, bn-cnn or mlp")
+        raise SystemExit(f"--model {name!r} is not in the zoo; expected seed, keras-convnet, bn-cnn, mlp or better")
     return nn.Sequential(*layers)
 
 

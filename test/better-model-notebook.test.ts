@@ -62,6 +62,7 @@ test('better-model.ipynb runs headless without a saved model and shows every par
   assert.ok(fs.existsSync(path.join(saved, 'model.json')), 'the better model is saved beside the original');
   const metadata = JSON.parse(fs.readFileSync(path.join(saved, 'metadata.json'), 'utf8'));
   assert.equal(metadata.model, 'better');
+  assert.equal(metadata.hyperparameters.model, 'better');
   assert.equal(metadata.history.length, 1);
   assert.equal(html.match(/plotly\.js v4/g)?.length, 1);
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -5,7 +5,8 @@ import { disposeTensors } from '../lib/data/tensors';
 import { selectBackend } from '../lib/engine/backend';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
-import { BETTER_HYPERPARAMETERS, betterHyperparameters, buildBetterModel } from '../lib/model/better';
+import { buildBetterModel } from '../lib/model/better';
+import { BETTER_HYPERPARAMETERS, betterHyperparameters, resolveHyperparameters } from '../lib/model/hyperparams';
 import { evaluate } from '../lib/model/predict';
 import { classificationReport } from '../lib/report/metrics';
 import { f1Changes, mistakeChanges } from '../lib/report/model-comparison';
@@ -35,13 +36,19 @@ describe('the better model', () => {
   });
 
   test('its hyperparameters are the named defaults, overridable and checked', () => {
-    // `model` names a zoo model, which the better recipe does not read: it builds its own.
-    const { model: _, ...settings } = betterHyperparameters();
-    assert.deepEqual(settings, { ...BETTER_HYPERPARAMETERS });
+    assert.deepEqual(betterHyperparameters(), { model: 'better', ...BETTER_HYPERPARAMETERS });
+    // The model's defaults are the better model's whichever way it is named.
+    assert.deepEqual(resolveHyperparameters({ model: 'better' }), betterHyperparameters());
+    assert.deepEqual(RECIPES.better.hyperparameters(), betterHyperparameters());
     assert.equal(betterHyperparameters({ epochs: 1 }).epochs, 1);
     assert.throws(() => betterHyperparameters({ dropout: 1 }), /hyperparameter dropout must be a number in \[0, 1\), got 1/);
     assert.equal(recipeByName('better'), RECIPES.better);
     assert.throws(() => recipeByName('best'), /--model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"/);
+  });
+
+  test('the memory check sizes the better model, not the seed CNN', () => {
+    // At 4,096 filters its second block alone needs tens of GB of activations per pass.
+    assert.throws(() => betterHyperparameters({ filters: 4096 }), /^ModelTooLargeError: model "better" with filters 4096 and denseUnits 128 has /);
   });
 });
 

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { disposeTensors } from '../lib/data/tensors';
 import { selectBackend } from '../lib/engine/backend';
 import { localGradientEngine } from '../lib/engine/local-engine';
+import { buildBetterModel } from '../lib/model/better';
 import { buildModel } from '../lib/model/cnn';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { loadModel, saveModel } from '../lib/model/io';
@@ -75,15 +76,35 @@ const EXPECTED: Record<ModelName, { trainable: number; layers: [string, string, 
       ['dense_1', 'Dense', [null, 10]],
     ],
   },
+  // With its own defaults: 16 then 32 filters, 128 hidden units.
+  better: {
+    trainable: 207_098,
+    layers: [
+      ['block1_conv', 'Conv2D', [null, 28, 28, 16]],
+      ['block1_bn', 'BatchNormalization', [null, 28, 28, 16]],
+      ['block1_relu', 'ReLU', [null, 28, 28, 16]],
+      ['block1_pool', 'MaxPooling2D', [null, 14, 14, 16]],
+      ['block2_conv', 'Conv2D', [null, 14, 14, 32]],
+      ['block2_bn', 'BatchNormalization', [null, 14, 14, 32]],
+      ['block2_relu', 'ReLU', [null, 14, 14, 32]],
+      ['block2_pool', 'MaxPooling2D', [null, 7, 7, 32]],
+      ['conv_dropout', 'SeededDropout', [null, 7, 7, 32]],
+      ['flatten', 'Flatten', [null, 1568]],
+      ['hidden', 'Dense', [null, 128]],
+      ['hidden_bn', 'BatchNormalization', [null, 128]],
+      ['hidden_relu', 'ReLU', [null, 128]],
+      ['hidden_dropout', 'SeededDropout', [null, 128]],
+      ['output', 'Dense', [null, 10]],
+    ],
+  },
 };
 
 const count = (weights: tf.LayerVariable[]) => weights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
 
 test('every zoo model: its layers, Keras names, output shapes and parameter count', async () => {
   await selectBackend();
-  const hp = resolveHyperparameters();
   for (const name of ZOO_MODELS) {
-    const model = buildZooModel(name, hp);
+    const model = buildZooModel(name, resolveHyperparameters({ model: name }));
     assert.deepEqual(
       model.layers.map((l) => [l.name, l.getClassName(), l.outputShape]),
       EXPECTED[name].layers,
@@ -93,26 +114,29 @@ test('every zoo model: its layers, Keras names, output shapes and parameter coun
     model.dispose();
   }
   // bn-cnn's five BatchNormalization layers also hold moving means and variances: 2 x (32 + 32 + 64 + 64 + 128).
-  const bn = buildZooModel('bn-cnn', hp);
+  const bn = buildZooModel('bn-cnn', resolveHyperparameters({ model: 'bn-cnn' }));
   assert.equal(bn.countParams(), 468_458 + 640);
   bn.dispose();
 });
 
-test('the seed zoo model is buildModel: same layers, same initial weights', async () => {
+test('the seed and better zoo models are buildModel and buildBetterModel: same layers, same initial weights', async () => {
   await selectBackend();
-  const hp = resolveHyperparameters({ seed: 5 });
-  const [zoo, seed] = [buildZooModel('seed', hp), buildModel(hp)];
-  assert.equal(zoo.name, seed.name);
-  assert.deepEqual(
-    zoo.getWeights().map((w) => Array.from(w.dataSync())),
-    seed.getWeights().map((w) => Array.from(w.dataSync())),
-  );
-  zoo.dispose();
-  seed.dispose();
+  for (const [name, build] of [['seed', buildModel], ['better', buildBetterModel]] as const) {
+    const hp = resolveHyperparameters({ model: name, seed: 5 });
+    const [zoo, own] = [buildZooModel(name, hp), build(hp)];
+    assert.equal(zoo.name, own.name);
+    assert.deepEqual(
+      zoo.getWeights().map((w) => Array.from(w.dataSync())),
+      own.getWeights().map((w) => Array.from(w.dataSync())),
+      name,
+    );
+    zoo.dispose();
+    own.dispose();
+  }
 });
 
 test('an unknown model name is refused, listing the zoo', () => {
-  assert.throws(() => buildZooModel('resnet' as ModelName, resolveHyperparameters()), /model must be one of seed, keras-convnet, bn-cnn, mlp, got "resnet"/);
+  assert.throws(() => buildZooModel('resnet' as ModelName, resolveHyperparameters()), /model must be one of seed, keras-convnet, bn-cnn, mlp, better, got "resnet"/);
 });
 
 test('every zoo model trains: a few Adam steps on real images lower the loss', async () => {

@@ -3,7 +3,10 @@ import { INPUT_SHAPE, zooLayers, zooModelName, type ModelName } from './zoo';
 
 /** Everything a user tunes, in one place. Defaults are the original notebook's. */
 export interface Hyperparameters {
-  /** The model to train, from the zoo (lib/model/zoo.ts); `seed` is the original notebook's CNN. */
+  /**
+   * The model to train, from the zoo (lib/model/zoo.ts): `seed` is the original
+   * notebook's CNN, `better` the better model, which has its own defaults.
+   */
   model: ModelName;
   /** Passes over the training split. */
   epochs: number;
@@ -11,11 +14,11 @@ export interface Hyperparameters {
   batchSize: number;
   /** Adam step size. */
   learningRate: number;
-  /** Fraction of the pooled activations zeroed while training (seed model). */
+  /** Fraction of the pooled activations zeroed while training (seed and better models). */
   dropout: number;
-  /** Number of 3x3 convolution filters (seed model). */
+  /** Number of 3x3 convolution filters (seed model; the better model's first convolution). */
   filters: number;
-  /** Units of the hidden dense layer (seed model). */
+  /** Units of the hidden dense layer (seed and better models). */
   denseUnits: number;
   /** Share of the 60,000 training images held out for validation. */
   validationFraction: number;
@@ -35,6 +38,28 @@ export const DEFAULT_HYPERPARAMETERS: Readonly<Hyperparameters> = Object.freeze(
   seed: 42,
 });
 
+/**
+ * The settings the better model was chosen with (notebooks/better-model.ipynb,
+ * `npm run train -- --model better`): its defaults. `learningRate` is the peak
+ * of the one-cycle schedule (lib/training/schedule.ts); `filters` is the first
+ * convolution's, the second has twice as many.
+ */
+export const BETTER_HYPERPARAMETERS: Readonly<Omit<Hyperparameters, 'model'>> = Object.freeze({
+  epochs: 12,
+  batchSize: 256,
+  learningRate: 0.003,
+  dropout: 0.25,
+  filters: 16,
+  denseUnits: 128,
+  validationFraction: 0.2,
+  seed: 42,
+});
+
+/** The better model with its defaults and `overrides`, checked as resolveHyperparameters checks them. */
+export function betterHyperparameters(overrides: Partial<Hyperparameters> = {}): Hyperparameters {
+  return resolveHyperparameters({ ...overrides, model: 'better' });
+}
+
 type Check = (v: number) => boolean;
 const positiveInteger: [Check, string] = [(v) => Number.isInteger(v) && v > 0, 'a positive integer'];
 const RULES: Record<Exclude<keyof Hyperparameters, 'model'>, [Check, string]> = {
@@ -48,8 +73,9 @@ const RULES: Record<Exclude<keyof Hyperparameters, 'model'>, [Check, string]> = 
   seed: [(v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)'],
 };
 
-/** What shapes the seed model only; the zoo's other models are fixed architectures. */
-const SEED_MODEL_ONLY = ['filters', 'denseUnits', 'dropout'] as const;
+/** What shapes the seed and better models; the zoo's other models are fixed architectures. */
+const SHAPING = ['filters', 'denseUnits', 'dropout'] as const;
+const SHAPED_MODELS: readonly ModelName[] = ['seed', 'better'];
 
 /**
  * Fills in defaults and checks every value before any work starts, so a typo
@@ -63,8 +89,9 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
       throw new TypeError(`unknown hyperparameter "${key}"; expected one of: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')}`);
     }
   }
-  const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...overrides };
-  zooModelName(hp.model, 'hyperparameter model');
+  const model = zooModelName(overrides.model ?? DEFAULT_HYPERPARAMETERS.model, 'hyperparameter model');
+  const defaults = model === 'better' ? { ...DEFAULT_HYPERPARAMETERS, ...BETTER_HYPERPARAMETERS } : DEFAULT_HYPERPARAMETERS;
+  const hp: Hyperparameters = { ...defaults, ...overrides, model };
   for (const key of Object.keys(RULES) as (keyof typeof RULES)[]) {
     const [ok, expected] = RULES[key];
     const value = hp[key];
@@ -72,11 +99,11 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
       throw new RangeError(`hyperparameter ${key} must be ${expected}, got ${formatValue(value)}`);
     }
   }
-  for (const key of hp.model === 'seed' ? [] : SEED_MODEL_ONLY) {
+  for (const key of SHAPED_MODELS.includes(model) ? [] : SHAPING) {
     if (hp[key] !== DEFAULT_HYPERPARAMETERS[key]) {
       throw new RangeError(
-        `hyperparameter ${key} is ${hp[key]}, but it shapes only the seed model; model "${hp.model}" is a fixed ` +
-          `architecture (leave ${key} at ${DEFAULT_HYPERPARAMETERS[key]}, or use model "seed")`,
+        `hyperparameter ${key} is ${hp[key]}, but it shapes only the seed and better models; model "${model}" is a fixed ` +
+          `architecture (leave ${key} at ${DEFAULT_HYPERPARAMETERS[key]}, or use model "seed" or "better")`,
       );
     }
   }
@@ -91,12 +118,12 @@ function formatValue(value: unknown): string {
 
 /** Refuses hp.model when training it with the default engine cannot fit in memory. */
 function checkFits(hp: Hyperparameters): void {
-  const seed = hp.model === 'seed';
+  const shaped = SHAPED_MODELS.includes(hp.model);
   checkFootprintFits(
     layersFootprint(zooLayers(hp.model, hp), INPUT_SHAPE),
     defaultTrainingLayout(hp.batchSize),
-    seed ? `model "seed" with filters ${hp.filters} and denseUnits ${hp.denseUnits}` : `model "${hp.model}"`,
-    seed
+    shaped ? `model "${hp.model}" with filters ${hp.filters} and denseUnits ${hp.denseUnits}` : `model "${hp.model}"`,
+    shaped
       ? 'Lower filters or denseUnits (they size the weights; filters also the activations), or batchSize (the activations).'
       : 'Lower batchSize (it sizes the activations).',
   );

@@ -7,22 +7,23 @@
  *
  * Weights are initialised from `hp.seed` and dropout is SeededDropout, so the
  * same seed trains the same model. Layers carry the names Keras gives them
- * (conv2d, conv2d_1, max_pooling2d, ...), except the seed model's, which keep
- * their names so that models saved before still load.
+ * (conv2d, conv2d_1, max_pooling2d, ...), except the seed and better models',
+ * which keep their names so that models saved before still load.
  */
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
 import { Rng } from '../data/rng';
+import { BETTER_MODEL_NAME, betterModelLayers } from './better';
 import { SEED_MODEL_NAME, seedModelLayers, type SeedModelOptions } from './cnn';
 import { SeededDropout } from './seeded-dropout';
 
-export const ZOO_MODELS = ['seed', 'keras-convnet', 'bn-cnn', 'mlp'] as const;
+export const ZOO_MODELS = ['seed', 'keras-convnet', 'bn-cnn', 'mlp', 'better'] as const;
 export type ModelName = (typeof ZOO_MODELS)[number];
 
 /**
  * What zoo models are built from (`Hyperparameters` has it all): `seed` for
- * every model; `filters`, `denseUnits` and `dropout` shape the seed model
- * only, the others being fixed architectures.
+ * every model; `filters`, `denseUnits` and `dropout` shape the seed and better
+ * models only, the others being fixed architectures.
  */
 export type ZooOptions = SeedModelOptions;
 
@@ -143,6 +144,9 @@ const ZOO: Record<ModelName, ZooEntry> = {
       return [k.flatten({ inputShape: INPUT_SHAPE }), k.dense(256, 'relu'), k.dropout(0.2), k.dense(NUM_CLASSES, 'softmax')];
     },
   },
+
+  // notebooks/better-model.ipynb's model (lib/model/better.ts), trained with a one-cycle schedule.
+  better: { name: BETTER_MODEL_NAME, layers: betterModelLayers },
 };
 
 /** `name` if it names a zoo model; otherwise throws, naming `what`, the value and the zoo's models. */

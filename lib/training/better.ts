@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import { betterHyperparameters, buildBetterModel } from '../model/better';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { buildZooModel, ZOO_MODELS, type ModelName } from '../model/zoo';
 import { oneCycle } from './schedule';
@@ -21,22 +20,25 @@ export interface Recipe {
   trainOptions(hp: Hyperparameters, options?: TrainOptions | tf.Callback): TrainOptions;
 }
 
-/** A zoo model (lib/model/zoo.ts) trained as the original is: the hyperparameters' constant learning rate. */
+/**
+ * Zoo model `name` (lib/model/zoo.ts) with its defaults, trained as the original
+ * is (the hyperparameters' constant learning rate), except the better model,
+ * which has its one-cycle schedule.
+ */
 function zooRecipe(name: ModelName): Recipe {
   return {
     hyperparameters: (overrides = {}) => resolveHyperparameters({ ...overrides, model: name }),
     build: (hp) => buildZooModel(hp.model, hp),
-    trainOptions: (_hp, options = {}) => asTrainOptions(options),
+    trainOptions: name === 'better' ? betterTrainOptions : (_hp, options = {}) => asTrainOptions(options),
   };
 }
 
-export type RecipeName = ModelName | 'better';
+export type RecipeName = ModelName;
 
-/** Every zoo model, then the better model with its own defaults and schedule. */
-export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
-  ...(Object.fromEntries(ZOO_MODELS.map((name) => [name, zooRecipe(name)])) as Record<ModelName, Recipe>),
-  better: { hyperparameters: betterHyperparameters, build: buildBetterModel, trainOptions: betterTrainOptions },
-});
+/** A recipe per zoo model. */
+export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze(
+  Object.fromEntries(ZOO_MODELS.map((name) => [name, zooRecipe(name)])) as Record<ModelName, Recipe>,
+);
 
 /** The recipe called `name`; throws naming the value and the recipes there are. */
 export function recipeByName(name: string): Recipe {
