@@ -32,8 +32,13 @@ for (const name of notebooks) {
   }
   const executed = path.join(outDir, path.basename(source));
   console.log(`executing ${path.relative(ROOT, source)} -> ${path.relative(ROOT, executed)}`);
-  // The kernel starts in notebooks/, where the notebook's relative imports resolve.
-  const nbconvert = ['-m', 'nbconvert', '--ExecutePreprocessor.timeout=-1', `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`];
+  // The kernel starts in notebooks/, where the notebook's relative imports resolve. nbclient waits
+  // 4 s for a cell's outputs after its reply and then drops them with a warning; tslab sends
+  // outputs without awaiting them, so a loaded machine gets a minute, and a loud failure after it.
+  const nbconvert = [
+    ...['-m', 'nbconvert', '--ExecutePreprocessor.timeout=-1', `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`],
+    ...['--ExecutePreprocessor.iopub_timeout=60', '--ExecutePreprocessor.raise_on_iopub_timeout=True'],
+  ];
   let result = run(python, [...nbconvert, '--to', 'notebook', '--execute', source, '--output', executed], { env });
   if (result.status !== 0) process.exit(result.status ?? 1);
   result = run(python, ['-m', 'nbconvert', '--to', 'html', executed, '--output-dir', outDir]);

@@ -332,7 +332,8 @@ describe('loadFashionMnist downloading from a mirror', () => {
     dir,
     md5: data.md5,
     baseUrl: mirror?.baseUrl,
-    timeoutMs: 300,
+    // Long enough that a test process paused by a loaded machine is not a stall; the stall tests set 300 ms.
+    timeoutMs: 10_000,
     retries: 0,
     retryDelayMs: 5,
     onProgress: (e) => events.push(e),
@@ -426,7 +427,7 @@ describe('loadFashionMnist downloading from a mirror', () => {
   it('times out on a server that accepts and never answers', async () => {
     await startWith('train-images-idx3-ubyte.gz', () => {});
     await assertRejects(
-      loadFashionMnist(options()),
+      loadFashionMnist(options({ timeoutMs: 300 })),
       /Downloading train-images-idx3-ubyte\.gz from http:\/\/127\.0\.0\.1:\d+\/fashion\/train-images-idx3-ubyte\.gz failed: the connection stalled: nothing received for 300 ms/,
     );
     assert.deepEqual(filesInDir(), []);
@@ -436,7 +437,7 @@ describe('loadFashionMnist downloading from a mirror', () => {
     const body = data.gz['train-images-idx3-ubyte.gz'];
     await startWith('train-images-idx3-ubyte.gz', (_name, _req, res) => serveHalf(res, body, () => {}));
     await assertRejects(
-      loadFashionMnist(options()),
+      loadFashionMnist(options({ timeoutMs: 300 })),
       /train-images-idx3-ubyte\.gz failed: the connection stalled: nothing received for 300 ms/,
     );
     assert.ok(events.some((e) => e.phase === 'progress' && e.receivedBytes === body.length >> 1));
@@ -541,7 +542,7 @@ describe('loadFashionMnist downloading from a mirror', () => {
     await startWith(file, (_name, _req, res) => {
       res.writeHead(200, { 'content-length': body.length });
       res.on('error', () => {});
-      // A byte every 40 ms: never a 300 ms stall, and the whole file would take over a second.
+      // A byte every 40 ms: never a stall, and the whole file would take over a second.
       let next = 0;
       const timer: NodeJS.Timeout = setInterval(() => {
         if (res.destroyed || next === body.length) return void (clearInterval(timer), res.end());

@@ -65,7 +65,9 @@ async function startServer(root: string, env: NodeJS.ProcessEnv): Promise<{ serv
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   const jupyter = path.join(root, 'jupyter');
-  const args = ['start', '--', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--notebook-dir=${path.join(root, 'notebooks')}`, `--NotebookApp.token=${token}`];
+  // A port found free can be taken before Jupyter binds it: Jupyter then tries the next ones, and
+  // the URL it prints says which it took.
+  const args = ['start', '--', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, `--notebook-dir=${path.join(root, 'notebooks')}`, `--NotebookApp.token=${token}`];
   let log = '';
   const server = spawn('npm', args, {
     cwd: ROOT,
@@ -82,13 +84,14 @@ async function startServer(root: string, env: NodeJS.ProcessEnv): Promise<{ serv
   });
   server.stdout?.on('data', (d) => (log += d));
   server.stderr?.on('data', (d) => (log += d));
-  const base = `http://127.0.0.1:${port}`;
   const up = await until('the notebook server', 120_000, async () => {
     if (server.exitCode !== null || server.signalCode !== null) return 'exited';
-    return (await fetch(`${base}/api/status?token=${token}`)).ok && 'up';
+    const listening = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(log);
+    const base = listening && `http://127.0.0.1:${listening[1]}`;
+    return base !== null && (await fetch(`${base}/api/status?token=${token}`)).ok && base;
   }).catch((e) => `${(e as Error).message}`);
-  if (up !== 'up') throw new Error(`npm start: ${up}\n${log.slice(-3000)}`);
-  return { server, base, token, log: () => log };
+  if (!up.startsWith('http')) throw new Error(`npm start: ${up}\n${log.slice(-3000)}`);
+  return { server, base: up, token, log: () => log };
 }
 
 async function stopServer(server: ChildProcess): Promise<void> {
@@ -155,8 +158,11 @@ async function menu(page: Page, top: string, item: string): Promise<void> {
   await page.click(item);
 }
 
-/** Waits until no cell is queued or running, then until every figure had its chance to draw. */
-async function settle(page: Page): Promise<NotebookState> {
+/**
+ * Waits until no cell is queued or running, then until `figures` figures are shown and drawn:
+ * a cell counts as done at its reply, and tslab's outputs may still be on the way.
+ */
+async function settle(page: Page, figures: number): Promise<NotebookState> {
   await sleep(1000);
   await until('the cells to finish', 300_000, () =>
     page.evaluate(() =>
@@ -167,7 +173,7 @@ async function settle(page: Page): Promise<NotebookState> {
   );
   return until('every figure to draw', 30_000, async () => {
     const s = await state(page);
-    return s.drawn === s.figures && s;
+    return s.figures === figures && s.drawn === figures && s;
   }).catch(() => state(page));
 }
 
@@ -205,12 +211,15 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
   const pageErrors: string[] = [];
   try {
     browser = await puppeteer.launch({
+      timeout: 120_000,
       executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       userDataDir: path.join(root, 'chromium-profile'),
     });
     page = await browser.newPage();
+    // A loaded machine serves Jupyter's pages slowly; puppeteer's default is 30 s.
+    page.setDefaultTimeout(120_000);
     await page.setViewport({ width: 1280, height: 1000 });
     page.on('pageerror', (e) => pageErrors.push(e instanceof Error ? e.message : String(e)));
 
@@ -222,7 +231,7 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
       t.diagnostic(`${what}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
       started = Date.now();
     };
-    let previous = await settle(page);
+    let previous = await settle(page, 4);
     took('Run All');
     // Image grid, loss, accuracy, confusion matrix.
     assertHealthy(previous, 4, kernelId, 'Run All');
@@ -239,7 +248,7 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
         JSON.stringify(TWEAKS[pass % TWEAKS.length](pass)),
       );
       await menu(page, '#celllink', '#run_all_cells_below');
-      const now = await settle(page);
+      const now = await settle(page, 4);
       assertHealthy(now, 4, kernelId, `pass ${pass}`);
       assertAfter(now, previous, `pass ${pass}`);
       took(`pass ${pass}`);
@@ -273,7 +282,7 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
     const exploreKernel = (await state(page)).kernelId;
     await menu(page, '#celllink', '#run_all_cells');
     // Accuracy per class, the mistakes gallery, two validation curves.
-    assertHealthy(await settle(page), 4, exploreKernel, 'explore-mistakes Run All');
+    assertHealthy(await settle(page, 4), 4, exploreKernel, 'explore-mistakes Run All');
     took('explore-mistakes Run All');
     assert.deepEqual(pageErrors, [], 'no script error in the page');
   } catch (e) {

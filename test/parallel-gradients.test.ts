@@ -43,9 +43,12 @@ const SILENT_WORKER = path.join(__dirname, 'fixtures', 'silent-worker.ts');
 const HANGING_WORKER = path.join(__dirname, 'fixtures', 'hanging-worker.ts');
 
 const liveThreads = () => fs.readdirSync('/proc/self/task').length;
+/** Threads before any engine of this file started. */
+const baseline = process.platform === 'linux' ? liveThreads() : 0;
 
 /**
- * The thread count once it reaches `expected`, or after 2 s. A worker's thread is joined when
+ * The thread count once it reaches `expected`, or after 2 s (counts taken after an engine was
+ * disposed wait so, whether they are the expected count or a new baseline). A worker's thread is joined when
  * terminate() resolves, but on a loaded machine /proc can list it for a few more milliseconds
  * (seen once in 200 terminations here); a thread that really lives on still fails the test.
  */
@@ -159,7 +162,7 @@ describe('parallelGradientEngine', () => {
 
   test('dispose() ends the worker threads and later calls fail clearly', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
     const model = small(0);
-    const before = liveThreads();
+    const before = await threadsSettleTo(baseline);
     const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK });
     assert.equal(liveThreads(), before + 2);
     await engine.dispose();
@@ -179,7 +182,7 @@ describe('parallelGradientEngine deadlines', () => {
 
   test('a worker that never starts is named, and every worker is stopped', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
     const model = small(0);
-    const before = liveThreads();
+    const before = await threadsSettleTo(baseline);
     await assert.rejects(
       parallelGradientEngine(model, { seed: 1, workers: 2, workerFile: SILENT_WORKER, startupTimeoutMs: 1000 }),
       /^WorkerTimeoutError: gradient worker [01] did not answer within 1\.0 s while starting \(loading TensorFlow.js/,
@@ -190,7 +193,7 @@ describe('parallelGradientEngine deadlines', () => {
 
   test('a worker that stops answering mid-run: the step fails within its deadline, naming worker and batch', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async () => {
     const model = small(0);
-    const before = liveThreads();
+    const before = await threadsSettleTo(baseline);
     const engine = await parallelGradientEngine(model, { seed: 1, workers: 2, chunkSize: CHUNK, workerFile: HANGING_WORKER, minStepTimeoutMs: 500 });
     try {
       await run(engine, data); // warms up, not timed
