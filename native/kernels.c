@@ -431,6 +431,19 @@ void flip_filter(const float *w, float *wf, int fh, int fw, int cin, int cout) {
  * the taps and output channels run. Used for strides other than 1, where a
  * plain convolution would first need zeros inserted into dy.
  */
+/*
+ * The dy pixel (its cout channels) that filter tap (kh, kw) carries to dx
+ * pixel (y, x) of image b, or NULL when the tap falls between strides or
+ * outside dy.
+ */
+static const float *tap_dy(const float *dy, int b, int y, int x, int kh, int kw,
+                           int oh, int ow, int cout, int sh, int sw, int pt, int pl) {
+  const int ty = y + pt - kh, tx = x + pl - kw;
+  if (ty < 0 || ty % sh != 0 || ty / sh >= oh) return 0;
+  if (tx < 0 || tx % sw != 0 || tx / sw >= ow) return 0;
+  return dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
+}
+
 EXPORT(conv2d_backprop_input)
 void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
                            int n, int h, int w, int cin, int oh, int ow, int cout,
@@ -444,12 +457,9 @@ void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
           const int wide = ci + 16 <= cin;
           v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
           for (int kh = 0; kh < fh; kh++) {
-            const int ty = y + pt - kh;
-            if (ty < 0 || ty % sh != 0 || ty / sh >= oh) continue;
             for (int kw = 0; kw < fw; kw++) {
-              const int tx = x + pl - kw;
-              if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;
-              const float *g = dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
+              const float *g = tap_dy(dy, b, y, x, kh, kw, oh, ow, cout, sh, sw, pt, pl);
+              if (!g) continue;
               const float *f = wf + (size_t)((fh - 1 - kh) * fw + (fw - 1 - kw)) * cout * cin + ci;
               if (wide) {
                 for (int co = 0; co < cout; co++, f += cin) {
@@ -476,12 +486,9 @@ void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
         for (; ci < cin; ci++) {
           float a = 0.f;
           for (int kh = 0; kh < fh; kh++) {
-            const int ty = y + pt - kh;
-            if (ty < 0 || ty % sh != 0 || ty / sh >= oh) continue;
             for (int kw = 0; kw < fw; kw++) {
-              const int tx = x + pl - kw;
-              if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;
-              const float *g = dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
+              const float *g = tap_dy(dy, b, y, x, kh, kw, oh, ow, cout, sh, sw, pt, pl);
+              if (!g) continue;
               const float *f = wf + (size_t)((fh - 1 - kh) * fw + (fw - 1 - kw)) * cout * cin + ci;
               for (int co = 0; co < cout; co++) a += g[co] * f[(size_t)co * cin];
             }
