@@ -22,6 +22,7 @@ import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
 import { loadModel, loadModelMetadata, saveModel } from '../lib/model/io';
 import { Rng } from '../lib/data/rng';
+import { escapeRegExp } from './escape-regexp';
 
 const PARAMETERS = 173_738;
 let root: string;
@@ -229,8 +230,16 @@ describe('saveModel in a used directory', () => {
     symlinkSync('missing-run', dangling);
     await assert.rejects(
       saveModel(next, dangling),
-      new RegExp(`cannot save a model to ${escape(dangling)}: it is a symbolic link to missing-run, which does not exist`),
+      new RegExp(`cannot save a model to ${escapeRegExp(dangling)}: it is a symbolic link to missing-run, which does not exist; point the link at a directory, or remove it$`),
     );
+    const loop = path.join(parent, 'loop');
+    symlinkSync('loop', loop);
+    for (const target of [loop, path.join(loop, 'model')]) {
+      await assert.rejects(
+        saveModel(next, target),
+        new RegExp(`cannot save a model to ${escapeRegExp(target)}: it is, or is under, a symbolic link that loops; point the link at a directory, or remove it$`),
+      );
+    }
   });
 
   it('saves into a writable model directory under a read-only parent', async () => {
@@ -258,7 +267,7 @@ describe('saveModel in a used directory', () => {
       for (const checkOnly of [false, true]) {
         const refused = saveInChild(missing, 2, { user, checkOnly });
         assert.equal(refused.status, 1);
-        assert.match(refused.stderr, new RegExp(`cannot save a model to ${escape(missing)}: ${escape(parent)} is not writable \\(EACCES\\)`));
+        assert.match(refused.stderr, new RegExp(`cannot save a model to ${escapeRegExp(missing)}: ${escapeRegExp(parent)} is not writable \\(EACCES\\)`));
       }
     } finally {
       chmodSync(parent, 0o755);
@@ -355,7 +364,7 @@ describe('loadModel errors', () => {
     const dir = newModelDir();
     await assert.rejects(
       loadModel(dir),
-      new RegExp(`^Error: no saved model at ${escape(dir)}: the directory does not exist$`),
+      new RegExp(`^Error: no saved model at ${escapeRegExp(dir)}: the directory does not exist$`),
     );
     await assert.rejects(loadModelMetadata(dir), /the directory does not exist/);
   });
@@ -363,7 +372,7 @@ describe('loadModel errors', () => {
   it('names a missing model.json', async () => {
     const dir = await copyOfSave();
     await fsp.rm(path.join(dir, 'model.json'));
-    await assert.rejects(loadModel(dir), new RegExp(`${escape(path.join(dir, 'model.json'))} is missing`));
+    await assert.rejects(loadModel(dir), new RegExp(`${escapeRegExp(path.join(dir, 'model.json'))} is missing`));
   });
 
   it('says a save into the directory was interrupted', async () => {
@@ -381,7 +390,7 @@ describe('loadModel errors', () => {
     const file = path.join(dir, 'model.json');
     const text = await fsp.readFile(file, 'utf8');
     await fsp.writeFile(file, text.slice(0, 100));
-    await assert.rejects(loadModel(dir), new RegExp(`${escape(file)} is not valid JSON \\(100 characters\\)`));
+    await assert.rejects(loadModel(dir), new RegExp(`${escapeRegExp(file)} is not valid JSON \\(100 characters\\)`));
   });
 
   it('names a model.json that is JSON but not a model', async () => {
@@ -400,7 +409,7 @@ describe('loadModel errors', () => {
     await assert.rejects(
       loadModel(dir),
       new RegExp(
-        `weights file ${escape(file)} holds ${PARAMETERS * 4 - 8} bytes; ` +
+        `weights file ${escapeRegExp(file)} holds ${PARAMETERS * 4 - 8} bytes; ` +
           `.*model\\.json expects ${PARAMETERS * 4} bytes`,
       ),
     );
@@ -410,7 +419,7 @@ describe('loadModel errors', () => {
     const dir = await copyOfSave();
     const file = path.join(dir, 'weights.bin');
     await fsp.rm(file);
-    await assert.rejects(loadModel(dir), new RegExp(`weights file ${escape(file)} is missing`));
+    await assert.rejects(loadModel(dir), new RegExp(`weights file ${escapeRegExp(file)} is missing`));
   });
 
   it('rejects a manifest pointing outside the directory', async () => {
@@ -430,7 +439,7 @@ describe('loadModel errors', () => {
     await fsp.writeFile(file, JSON.stringify(json));
     await assert.rejects(
       loadModel(dir),
-      new RegExp(`${escape(file)} does not describe a loadable model: .*NoSuchModel`),
+      new RegExp(`${escapeRegExp(file)} does not describe a loadable model: .*NoSuchModel`),
     );
   });
 
@@ -440,7 +449,3 @@ describe('loadModel errors', () => {
     await assert.rejects(loadModelMetadata(dir), /metadata\.json holds an array; expected a JSON object/);
   });
 });
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

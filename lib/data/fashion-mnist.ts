@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { downloadVerified, removeStaleTemps, type DownloadOptions } from './download';
 import { parseIdxImages, parseIdxLabels } from './idx';
-import { errorCode } from './errno';
+import { brokenLinkProblem, errorCode } from './errno';
 
 /** Labelled images as stored: `count` 28x28 images, row-major, pixel values 0-255. */
 export interface LabeledImages {
@@ -191,21 +191,14 @@ function findFile(dir: string, name: FashionMnistFile): string | null {
 
 /** null for a regular file (or a link to one), 'missing' when nothing is there, else what is wrong with it. */
 function notAFile(file: string): string | null {
-  let link: fs.Stats;
-  try {
-    link = fs.lstatSync(file);
-  } catch (e) {
-    if (errorCode(e) === 'ENOENT') return 'missing';
-    throw e;
-  }
   try {
     const target = fs.statSync(file);
     if (target.isFile()) return null;
     return target.isDirectory() ? 'is a directory' : 'is not a regular file (a pipe, socket or device)';
   } catch (e) {
-    if (!link.isSymbolicLink()) throw e;
-    if (errorCode(e) === 'ELOOP') return 'is a symbolic link that loops';
-    if (errorCode(e) === 'ENOENT') return `is a symbolic link to ${fs.readlinkSync(file)}, which does not exist`;
+    const broken = brokenLinkProblem(file, e);
+    if (broken !== null) return broken;
+    if (errorCode(e) === 'ENOENT') return 'missing';
     throw e;
   }
 }
@@ -223,11 +216,9 @@ async function checkDataDir(dir: string, fromEnvironment: boolean): Promise<void
     problem = stats.isFile() ? 'is a file' : 'is not a directory';
   } catch (e) {
     const code = errorCode(e);
-    if (code === 'ENOENT') {
-      const link = await fs.promises.lstat(dir).catch(() => null);
-      if (link === null) return;
-      problem = `is a symbolic link to ${await fs.promises.readlink(dir)}, which does not exist`;
-    } else if (code === 'ELOOP') problem = 'is a symbolic link that loops';
+    const broken = brokenLinkProblem(dir, e);
+    if (broken !== null) problem = broken;
+    else if (code === 'ENOENT') return;
     else if (code === 'ENOTDIR') problem = 'has a file where a parent directory should be';
     else throw e;
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { errorCode } from '../data/errno';
+import { brokenLinkProblem, errorCode } from '../data/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
 import './seeded-dropout';
@@ -106,19 +106,9 @@ async function resolveTarget(dir: string): Promise<string> {
   try {
     return await fsp.realpath(target);
   } catch (e) {
-    const code = errorCode(e);
-    if (code === 'ELOOP') {
-      throw new Error(`cannot save a model to ${target}: it or one of its parents is a symbolic link that loops`);
-    }
-    if (code !== 'ENOENT') return target;
-    const link = await fsp.lstat(target).catch(() => null);
-    if (link?.isSymbolicLink()) {
-      throw new Error(
-        `cannot save a model to ${target}: it is a symbolic link to ${await fsp.readlink(target)}, ` +
-          'which does not exist; create that directory or remove the link',
-      );
-    }
-    return target;
+    const broken = brokenLinkProblem(target, e);
+    if (broken === null) return target;
+    throw new Error(`cannot save a model to ${target}: it ${broken}; point the link at a directory, or remove it`);
   }
 }
 
