@@ -199,7 +199,17 @@ const TWEAKS: ((pass: number) => [string, string])[] = [
   (pass) => ['dropout: [\\d.]+,', `dropout: ${[0.2, 0.1, 0.3][pass % 3]},`],
   (pass) => ['denseUnits: \\d+,', `denseUnits: ${[32, 16, 48][pass % 3]},`],
   (pass) => ['learningRate: [\\d.]+,', `learningRate: ${[0.001, 0.002, 0.0005][pass % 3]},`],
+  // Another model and back: the build cell builds whichever the hyperparameters name.
+  (pass) => ["model: '[\\w-]+',", `model: '${pass < PASSES / 2 ? 'better' : 'seed'}',`],
 ];
+
+/** The text the model cell printed: its summary names the layers. */
+function modelSummary(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const cell = window.Jupyter.notebook.get_cells().find((c: any) => c.cell_type === 'code' && c.get_text().includes('model.summary()'));
+    return cell.output_area.outputs.map((o: any) => o.text ?? '').join('');
+  });
+}
 
 test('the notebooks live through a day of tweaking in a real browser: no kernel restart, no error, every figure drawn, after reruns and a reload', { skip: missing(), timeout: 15 * 60_000 }, async (t) => {
   const notebooks = scratchNotebooks('test-live-');
@@ -250,6 +260,11 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
       await menu(page, '#celllink', '#run_all_cells_below');
       const now = await settle(page, 4);
       assertHealthy(now, 4, kernelId, `pass ${pass}`);
+      const hpCell: string = await page.evaluate(() =>
+        window.Jupyter.notebook.get_cells().find((c: any) => c.get_text().includes('resolveHyperparameters({')).get_text(),
+      );
+      const named = /model: '([\w-]+)'/.exec(hpCell)?.[1];
+      assert.equal((await modelSummary(page)).includes('block1_conv'), named === 'better', `pass ${pass}: the summary is model ${named}'s`);
       assertAfter(now, previous, `pass ${pass}`);
       took(`pass ${pass}`);
       previous = now;

@@ -135,6 +135,13 @@ test('the seed and better zoo models are buildModel and buildBetterModel: same l
   }
 });
 
+test('buildModel refuses hyperparameters that name another model, pointing to buildZooModel', () => {
+  assert.throws(
+    () => buildModel(resolveHyperparameters({ model: 'mlp' })),
+    /^RangeError: buildModel builds the original CNN \(model "seed"\), but hp\.model is "mlp"; build that one with buildZooModel\(hp\.model, hp\)$/,
+  );
+});
+
 test('an unknown model name is refused, listing the zoo', () => {
   assert.throws(() => buildZooModel('resnet' as ModelName, resolveHyperparameters()), /model must be one of seed, keras-convnet, bn-cnn, mlp, better, got "resnet"/);
 });

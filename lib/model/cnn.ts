@@ -43,8 +43,15 @@ export function seedModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
 
 /**
  * The original notebook's CNN (the zoo's `seed` model). With the default
- * hyperparameters it has 173,738 parameters.
+ * hyperparameters it has 173,738 parameters. Hyperparameters that name
+ * another model are refused: that model is buildZooModel's to build.
  */
-export function buildModel(hp: SeedModelOptions): tf.Sequential {
+export function buildModel(hp: SeedModelOptions & { model?: string }): tf.Sequential {
+  if (hp.model !== undefined && hp.model !== 'seed') {
+    throw new RangeError(
+      `buildModel builds the original CNN (model "seed"), but hp.model is ${JSON.stringify(hp.model)}; ` +
+        'build that one with buildZooModel(hp.model, hp)',
+    );
+  }
   return tf.sequential({ name: SEED_MODEL_NAME, layers: seedModelLayers(hp) });
 }
