@@ -424,14 +424,6 @@ void flip_filter(const float *w, float *wf, int fh, int fw, int cin, int cout) {
 }
 
 /*
- * dx[n][ih][iw][ci] = sum over taps (kh, kw) and co of
- *   dy[n][oy][ox][co] * w[kh][kw][ci][co]  where ih + pt - kh = oy*sh, iw + pl - kw = ox*sw
- * with `wf` the flip_filter of w. Gathers per input pixel, so dx is written
- * once and needs no zero fill; 16 input channels stay in four registers while
- * the taps and output channels run. Used for strides other than 1, where a
- * plain convolution would first need zeros inserted into dy.
- */
-/*
  * The dy pixel (its cout channels) that filter tap (kh, kw) carries to dx
  * pixel (y, x) of image b, or NULL when the tap falls between strides or
  * outside dy.
@@ -444,6 +436,14 @@ static const float *tap_dy(const float *dy, int b, int y, int x, int kh, int kw,
   return dy + (((size_t)b * oh + ty / sh) * ow + tx / sw) * cout;
 }
 
+/*
+ * dx[n][ih][iw][ci] = sum over taps (kh, kw) and co of
+ *   dy[n][oy][ox][co] * w[kh][kw][ci][co]  where ih + pt - kh = oy*sh, iw + pl - kw = ox*sw
+ * with `wf` the flip_filter of w. Gathers per input pixel, so dx is written
+ * once and needs no zero fill; 16 input channels stay in four registers while
+ * the taps and output channels run. Used for strides other than 1, where a
+ * plain convolution would first need zeros inserted into dy.
+ */
 EXPORT(conv2d_backprop_input)
 void conv2d_backprop_input(const float *dy, const float *wf, float *dx,
                            int n, int h, int w, int cin, int oh, int ow, int cout,

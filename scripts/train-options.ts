@@ -3,7 +3,7 @@
  * and listed by --help, from one table.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
+import { BETTER_HYPERPARAMETERS, DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { recipeByName, RECIPES, type Recipe, type RecipeName } from '../lib/training/better';
 
 interface HyperparameterFlag {
@@ -17,9 +17,9 @@ export const HYPERPARAMETER_FLAGS: Readonly<Record<string, HyperparameterFlag>> 
   epochs: { key: 'epochs', value: 'N', help: 'passes over the training images' },
   'batch-size': { key: 'batchSize', value: 'N', help: 'images per Adam step' },
   lr: { key: 'learningRate', value: 'X', help: "Adam's step size" },
-  dropout: { key: 'dropout', value: 'X', help: 'share of the pooled activations zeroed while training' },
-  filters: { key: 'filters', value: 'N', help: 'number of 3x3 convolution filters' },
-  'dense-units': { key: 'denseUnits', value: 'N', help: 'units of the hidden dense layer' },
+  dropout: { key: 'dropout', value: 'X', help: 'share of the pooled activations zeroed while training (seed and better models)' },
+  filters: { key: 'filters', value: 'N', help: 'number of 3x3 convolution filters (seed; the better model\'s first convolution)' },
+  'dense-units': { key: 'denseUnits', value: 'N', help: 'units of the hidden dense layer (seed and better models)' },
   'validation-fraction': { key: 'validationFraction', value: 'X', help: 'share of the training images held out' },
   seed: { key: 'seed', value: 'N', help: 'seeds the initial weights, validation split, shuffling and dropout' },
 };
@@ -27,7 +27,7 @@ export const HYPERPARAMETER_FLAGS: Readonly<Record<string, HyperparameterFlag>> 
 const OTHER_FLAGS = {
   model: {
     value: 'NAME',
-    help: `the model and how it trains: ${Object.keys(RECIPES).join(', ')} (lib/training/better.ts); better has its own defaults, which the options above override`,
+    help: `the model and how it trains: ${Object.keys(RECIPES).join(', ')} (the zoo, lib/model/zoo.ts); better has the defaults in brackets above, which the options override, and a one-cycle learning-rate schedule`,
     default: 'seed',
   },
   save: { value: 'DIR', help: 'save the trained model to DIR (model.json, weights.bin, metadata.json)', default: 'not saved' },
@@ -122,7 +122,7 @@ export function trainHelp(): string {
   const rows: [string, string][] = [
     ...Object.entries(HYPERPARAMETER_FLAGS).map(([flag, { key, value, help }]): [string, string] => [
       `--${flag} ${value}`,
-      `${help}; default ${DEFAULT_HYPERPARAMETERS[key]}, ${rangeOf(key)}`,
+      `${help}; default ${DEFAULT_HYPERPARAMETERS[key]}${betterDefault(key)}, ${rangeOf(key)}`,
     ]),
     ...Object.entries(OTHER_FLAGS).map(([flag, { value, help, default: fallback }]): [string, string] => [
       `${flag === 'help' ? '-h, ' : ''}--${flag}${value ? ` ${value}` : ''}`,
@@ -133,7 +133,8 @@ export function trainHelp(): string {
   return [
     'Usage: npm run train -- [options]',
     '',
-    "Trains the notebook's CNN on Fashion-MNIST and prints the test loss, accuracy and classification report.",
+    "Trains a model of the zoo (the original notebook's CNN unless --model says another) on Fashion-MNIST",
+    'and prints the test loss, accuracy and classification report.',
     '',
     'Options:',
     ...rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`),
@@ -142,6 +143,12 @@ export function trainHelp(): string {
     'from), TFJS_BACKEND (wasm, cpu or tensorflow; unset picks the fastest).',
     '',
   ].join('\n');
+}
+
+/** The better model's default for `key` in brackets, where it differs from the original's. */
+function betterDefault(key: keyof Hyperparameters): string {
+  if (key === 'model' || BETTER_HYPERPARAMETERS[key] === DEFAULT_HYPERPARAMETERS[key]) return '';
+  return ` (better: ${BETTER_HYPERPARAMETERS[key]})`;
 }
 
 function expectedValue(flag: string): string {

@@ -41,6 +41,7 @@ describe('the better model', () => {
     assert.deepEqual(resolveHyperparameters({ model: 'better' }), betterHyperparameters());
     assert.deepEqual(RECIPES.better.hyperparameters(), betterHyperparameters());
     assert.equal(betterHyperparameters({ epochs: 1 }).epochs, 1);
+    assert.throws(() => betterHyperparameters({ model: 'seed' }), /^RangeError: betterHyperparameters makes the better model's settings, but model is "seed"; use resolveHyperparameters/);
     assert.throws(() => betterHyperparameters({ dropout: 1 }), /hyperparameter dropout must be a number in \[0, 1\), got 1/);
     assert.equal(recipeByName('better'), RECIPES.better);
     assert.throws(() => recipeByName('best'), /--model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"/);

@@ -35,6 +35,7 @@ test('every bad value is refused with its name and value', () => {
     [{ seed: -1 }, /seed must be an integer in \[0, 2\^32\), got -1/],
     [{ learningrate: 0.1 }, /unknown hyperparameter "learningrate"/],
     [{ model: 'resnet' }, /hyperparameter model must be one of seed, keras-convnet, bn-cnn, mlp, better, got "resnet"/],
+    [{ model: null }, /hyperparameter model must be one of .*, got null/],
     [{ model: 'mlp', filters: 64 }, /filters is 64, but it shapes only the seed and better models; model "mlp" is a fixed architecture/],
     [{ model: 'bn-cnn', dropout: 0.5 }, /dropout is 0.5, but it shapes only the seed and better models/],
   ];

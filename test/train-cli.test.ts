@@ -41,11 +41,12 @@ test('npm run train -- --help lists every option with its default and range, and
     assert.match(out.stdout, /^Usage: npm run train -- \[options\]/);
     const line = (name: string) => out.stdout.split('\n').find((l) => l.trimStart().startsWith(name)) ?? '';
     for (const [name, { key }] of Object.entries(HYPERPARAMETER_FLAGS)) {
-      assert.match(line(`--${name} `), new RegExp(`; default ${DEFAULT_HYPERPARAMETERS[key]}, (a|an) `), name);
+      assert.match(line(`--${name} `), new RegExp(`; default ${DEFAULT_HYPERPARAMETERS[key]}( \\(better: [\\d.]+\\))?, (a|an) `), name);
     }
-    assert.match(line('--epochs '), /default 25, a positive integer$/);
-    assert.match(line('--lr '), /default 0\.001, a finite number > 0$/);
-    assert.match(line('--dropout '), /default 0\.2, a number in \[0, 1\)$/);
+    assert.match(line('--epochs '), /default 25 \(better: 12\), a positive integer$/);
+    assert.match(line('--filters '), /default 32 \(better: 16\), a positive integer$/);
+    assert.match(line('--lr '), /default 0\.001 \(better: 0\.003\), a finite number > 0$/);
+    assert.match(line('--dropout '), /default 0\.2 \(better: 0\.25\), a number in \[0, 1\)$/);
     assert.match(line('--seed '), /default 42, an integer in \[0, 2\^32\)$/);
     assert.match(line('--save DIR'), /default: not saved/);
     assert.match(line('--json'), /default: off/);

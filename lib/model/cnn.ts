@@ -3,7 +3,7 @@ import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
 import { Rng } from '../data/rng';
 import { SeededDropout } from './seeded-dropout';
 
-/** What shapes the original CNN; `Hyperparameters` has all of it. */
+/** What shapes the original CNN (and the better model); `Hyperparameters` has all of it. */
 export interface SeedModelOptions {
   /** Number of 3x3 convolution filters. */
   filters: number;

@@ -57,6 +57,12 @@ export const BETTER_HYPERPARAMETERS: Readonly<Omit<Hyperparameters, 'model'>> = 
 
 /** The better model with its defaults and `overrides`, checked as resolveHyperparameters checks them. */
 export function betterHyperparameters(overrides: Partial<Hyperparameters> = {}): Hyperparameters {
+  if (overrides.model !== undefined && overrides.model !== 'better') {
+    throw new RangeError(
+      `betterHyperparameters makes the better model's settings, but model is ${JSON.stringify(overrides.model)}; ` +
+        'use resolveHyperparameters for another model',
+    );
+  }
   return resolveHyperparameters({ ...overrides, model: 'better' });
 }
 
@@ -89,7 +95,7 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
       throw new TypeError(`unknown hyperparameter "${key}"; expected one of: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')}`);
     }
   }
-  const model = zooModelName(overrides.model ?? DEFAULT_HYPERPARAMETERS.model, 'hyperparameter model');
+  const model = zooModelName(overrides.model === undefined ? DEFAULT_HYPERPARAMETERS.model : overrides.model, 'hyperparameter model');
   const defaults = model === 'better' ? { ...DEFAULT_HYPERPARAMETERS, ...BETTER_HYPERPARAMETERS } : DEFAULT_HYPERPARAMETERS;
   const hp: Hyperparameters = { ...defaults, ...overrides, model };
   for (const key of Object.keys(RULES) as (keyof typeof RULES)[]) {
