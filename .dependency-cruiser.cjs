@@ -3,7 +3,7 @@
  * the stages before it, so the file list reads as the data flow and nothing
  * is tangled. `npm run lint:layout` (and test/layout.test.ts) checks it.
  */
-const STAGES = ['data', 'model', 'engine', 'training', 'report', 'notebook'];
+const STAGES = ['util', 'data', 'model', 'engine', 'training', 'report', 'notebook'];
 
 const laterStages = STAGES.map((stage, i) => ({
   name: `${stage}-imports-only-earlier-stages`,

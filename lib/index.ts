@@ -1,9 +1,10 @@
 /**
  * The helper library behind the notebooks. Its folders are the stages data
  * flows through, and each imports only from the stages before it:
- * data (files -> typed arrays -> DataFrames and tensors) -> model -> engine
- * (backend, kernels, gradient engines) -> training -> report -> notebook
- * (figures and live output). lib/pipeline.ts strings them together.
+ * util (what every stage uses: stop signals) -> data (files -> typed arrays
+ * -> DataFrames and tensors) -> model -> engine (backend, kernels, gradient
+ * engines) -> training -> report -> notebook (figures and live output).
+ * lib/pipeline.ts strings them together.
  */
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
 export { loadFashionMnist, type FashionMnist, type LabeledImages, type LoadOptions } from './data/fashion-mnist';
@@ -29,7 +30,10 @@ export { loadModel, loadModelMetadata, saveModel } from './model/io';
 export { selectBackend, type BackendInfo, type BackendName } from './engine/backend';
 export { type GradientEngine } from './engine/gradient-engine';
 export { localGradientEngine } from './engine/local-engine';
-export { train, TrainingDivergedError, type TrainOptions } from './training/train';
+export { train, TrainingDivergedError, trainingHistory, TrainingStoppedError, type TrainOptions } from './training/train';
+// Registers the callback that lets Kernel -> Interrupt stop tfjs's own model.fit.
+import './training/fit-interrupt';
+export { StopRequest } from './util/interrupt';
 export { oneCycle, type LearningRateSchedule, type OneCycleOptions } from './training/schedule';
 export { betterTrainOptions } from './training/better';
 export { formatEpochLog, type EpochLog, type NamedHistory } from './training/epoch-log';

@@ -11,7 +11,7 @@ import { buildZooModel } from './model/zoo';
 import type { Hyperparameters } from './model/hyperparams';
 import { selectBackend, type BackendInfo } from './engine/backend';
 import type { EpochLog } from './training/epoch-log';
-import { train, type TrainOptions } from './training/train';
+import { train, TrainingStoppedError, type TrainOptions } from './training/train';
 import { testModel, type TestResults } from './report/test-results';
 
 /** The three splits as model input, ready to train on. */
@@ -42,6 +42,7 @@ export interface Experiment {
  * The whole workflow without the pictures: build, train, test. For the
  * command line and for notebooks that compare settings; the caller owns
  * (and disposes) the returned model. `build` makes the model, the zoo's `hp.model` by default.
+ * Kernel -> Interrupt (or `options.signal`) stops it with a TrainingStoppedError; the model is then disposed.
  */
 export async function runExperiment(
   hp: Hyperparameters,
@@ -56,6 +57,6 @@ export async function runExperiment(
     return { backend, model, history, test: await testModel(model, data.test) };
   } catch (e) {
     model.dispose();
-    throw e;
+    throw e instanceof TrainingStoppedError ? new TrainingStoppedError(e.stop, e.history, 'the model is disposed') : e;
   }
 }

@@ -36,6 +36,8 @@ import { trainableVariables } from '../lib/model/variables';
 import { Adam } from '../lib/training/adam';
 import { trainStep } from '../lib/training/train';
 import type { LabeledTensors } from '../lib/data/tensors';
+import { StopRequest } from '../lib/util/interrupt';
+import { ctrlC, STOPPED_EXIT } from './ctrl-c';
 
 const TRAIN_IMAGES = 48_000;
 const VALIDATION_IMAGES = 12_000;
@@ -89,6 +91,8 @@ function pytorchReference(hp: Hyperparameters, parameters: number, steps: number
 }
 
 async function main(): Promise<void> {
+  // Ctrl-C stops the steps and ends the worker threads.
+  const stopped = ctrlC();
   const { values } = parseArgs({
     options: {
       model: { type: 'string', default: 'seed' },
@@ -113,30 +117,37 @@ async function main(): Promise<void> {
   const parameters = checkModelFits(model, layout).footprint.trainableWeights;
   const engine: GradientEngine =
     workers === undefined
-      ? await defaultGradientEngine(model, hp.seed, hp.batchSize)
+      ? await defaultGradientEngine(model, hp.seed, hp.batchSize, stopped)
       : workers === 0
         ? localGradientEngine(model, { seed: hp.seed })
-        : await parallelGradientEngine(model, { seed: hp.seed, workers });
-  const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split) ?? evaluate(model, split);
+        : await parallelGradientEngine(model, { seed: hp.seed, workers, signal: stopped });
+  const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split, stopped) ?? evaluate(model, split, undefined, stopped);
   log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsBuild()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
   const optimizer = new Adam(trainableVariables(model), hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
-  const step = (s: number) => trainStep(engine, optimizer, data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize));
-  await step(0);
+  const step = (s: number) => trainStep(engine, optimizer, data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize), stopped);
   let started = performance.now();
-  for (let s = 1; s <= steps; s++) await step(s % Math.floor(order.length / hp.batchSize));
-  const trainImagesPerSec = (steps * hp.batchSize * 1000) / (performance.now() - started);
+  let trainImagesPerSec: number;
+  let evalImagesPerSec: number;
+  try {
+    await step(0);
+    started = performance.now();
+    for (let s = 1; s <= steps; s++) await step(s % Math.floor(order.length / hp.batchSize));
+    trainImagesPerSec = (steps * hp.batchSize * 1000) / (performance.now() - started);
 
-  // The training steps already ran every kernel of the forward pass, so no warm-up is needed.
-  started = performance.now();
-  await evaluateOn(data.validation);
-  const evalImagesPerSec = (data.validation.x.shape[0] * 1000) / (performance.now() - started);
-  await engine.dispose();
+    // The training steps already ran every kernel of the forward pass, so no warm-up is needed.
+    started = performance.now();
+    await evaluateOn(data.validation);
+    evalImagesPerSec = (data.validation.x.shape[0] * 1000) / (performance.now() - started);
+  } finally {
+    await engine.dispose();
+  }
   const epochSeconds = TRAIN_IMAGES / trainImagesPerSec + VALIDATION_IMAGES / evalImagesPerSec;
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   log(`train ${trainImagesPerSec.toFixed(0)} images/s, eval ${evalImagesPerSec.toFixed(0)} images/s, epoch ~${epochSeconds.toFixed(1)} s`);
 
+  stopped.throwIfAborted();
   const torch = pytorchReference(hp, parameters, steps);
   if (torch) log(`PyTorch epoch ~${torch.epochSeconds.toFixed(1)} s`);
   console.log(
@@ -166,5 +177,5 @@ const round = (v: number) => Math.round(v * 100) / 100;
 
 main().catch((e: Error) => {
   console.error(`bench: ${e.message}`);
-  process.exit(1);
+  process.exit(e instanceof StopRequest ? STOPPED_EXIT : 1);
 });

@@ -8,10 +8,14 @@ import { formatClassificationReport } from '../lib/report/metrics';
 import { checkSaveTarget, saveModel } from '../lib/model/io';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
 import { formatEpochLog } from '../lib/training/epoch-log';
-import type { TrainOptions } from '../lib/training/train';
+import { TrainingStoppedError, type TrainOptions } from '../lib/training/train';
+import { StopRequest } from '../lib/util/interrupt';
+import { ctrlC, STOPPED_EXIT } from './ctrl-c';
 import { parseTrainArgs, trainHelp } from './train-options';
 
 async function main(): Promise<void> {
+  // Ctrl-C stops the run within a step, ends its worker threads and saves nothing.
+  const stopped = ctrlC();
   const command = parseTrainArgs(process.argv.slice(2));
   if (command.help) {
     process.stdout.write(trainHelp());
@@ -29,8 +33,10 @@ async function main(): Promise<void> {
   const progress: TrainOptions = {
     onTrainBegin: (engine) => log(`training with ${engine}`),
     onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
+    signal: stopped,
   };
   const run = await runExperiment(hp, data, recipe.trainOptions(hp, progress), recipe.build);
+  stopped.throwIfAborted();
   log(`backend: ${run.backend.name} (${run.backend.reason})`);
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);
   log(formatClassificationReport(run.test.report));
@@ -58,6 +64,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
+  if (e instanceof TrainingStoppedError || e instanceof StopRequest) {
+    console.error(`train: ${e instanceof TrainingStoppedError ? e.stop : e.message}; nothing was saved`);
+    process.exit(STOPPED_EXIT);
+  }
   console.error(`train: ${e.message}`);
   process.exit(1);
 });

@@ -17,11 +17,21 @@ export interface CellResult {
   status: string | null;
   outputs: KernelOutput[];
   kernel_info_replies: number;
+  /** With `interrupt_on`: seconds from Kernel -> Interrupt to the cell's reply (null: no reply). */
+  seconds_to_reply?: number | null;
+  /** With `interrupt_on`: the kernel's CPU use in the seconds after the reply, in cores. */
+  cpu_cores_after?: number;
 }
 export interface Cell {
   code: string;
   /** kernel_info requests sent while the cell runs, as a notebook page sends its own. */
   kernel_info_requests?: number;
+  /** Sent right after the cell before it, as Run All queues cells. */
+  queued?: boolean;
+  /** Presses Kernel -> Interrupt once the cell's output shows this text. */
+  interrupt_on?: string;
+  /** Seconds over which `cpu_cores_after` is measured; defaults to 5. */
+  cpu_window?: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -104,4 +104,63 @@ test('npm run train refuses --dense-units 100000 before loading any data', () =>
   assert.equal(out.status, 1, out.stderr);
   assert.match(out.stderr, /^train: model "seed" with filters 32 and denseUnits 100000 has 541,900,330 weights .* above the wasm heap's limit of 4\.3 GB/m);
   assert.doesNotMatch(out.stdout + out.stderr, /training with|Epoch 1/);
+});
+
+/**
+ * scripts/SCRIPT.ts with `args` in a process group of its own, as a terminal runs it; Ctrl-C (SIGINT to
+ * the whole group, as a terminal sends it) once `ready` shows on its output. Resolves with the exit
+ * status, the output, and the seconds from Ctrl-C to the exit. (npm run passes the status on; npm
+ * itself, also sent SIGINT, then ends by the signal, which a shell reports as 130 too.)
+ */
+function interruptScript(script: string, args: string[], ready: RegExp): Promise<{ status: number | null; output: string; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', `${script}.ts`), ...args], {
+      cwd: root,
+      detached: true,
+      env: { ...process.env, FASHION_MNIST_IMAGES: '6000' },
+    });
+    let output = '';
+    let pressed = 0;
+    const deadline = setTimeout(() => {
+      process.kill(-child.pid!, 'SIGKILL');
+      reject(new Error(`scripts/${script}.ts did not end in time:\n${output.slice(-2000)}`));
+    }, 5 * 60_000);
+    const read = (d: Buffer) => {
+      output += d;
+      if (pressed === 0 && ready.test(output)) {
+        pressed = performance.now();
+        process.kill(-child.pid!, 'SIGINT');
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.on('exit', (status) => {
+      clearTimeout(deadline);
+      resolve({ status, output, seconds: (performance.now() - pressed) / 1000 });
+    });
+  });
+}
+
+test('Ctrl-C during npm run train ends it within seconds with status 130, saying where, and saves nothing', async (t) => {
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'train-stop-'));
+  const save = path.join(parent, 'model');
+  try {
+    const run = await interruptScript('train', ['--epochs', '50', '--batch-size', '512', '--save', save], /Epoch 1\/50/);
+    t.diagnostic(`ended ${run.seconds.toFixed(2)} s after Ctrl-C`);
+    assert.equal(run.status, 130, run.output.slice(-2000));
+    assert.match(run.output, /^train: stopped by Ctrl-C during epoch [23] of 50 \([12] finished\); nothing was saved$/m);
+    assert.doesNotMatch(run.output, /\n\s+at /, 'no stack trace');
+    assert.ok(run.seconds < 5, `ended ${run.seconds} s after Ctrl-C`);
+    assert.deepEqual(fs.readdirSync(parent), [], 'no model folder, whole or half-written');
+  } finally {
+    fs.rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C during npm run bench ends it within seconds with status 130', async (t) => {
+  const run = await interruptScript('bench', ['--steps', '1000', '--batch-size', '512'], /trainable parameters/);
+  t.diagnostic(`ended ${run.seconds.toFixed(2)} s after Ctrl-C`);
+  assert.equal(run.status, 130, run.output.slice(-2000));
+  assert.match(run.output, /^bench: stopped by Ctrl-C$/m);
+  assert.ok(run.seconds < 5, `ended ${run.seconds} s after Ctrl-C`);
 });

@@ -12,6 +12,7 @@ import { DEFAULT_CHUNK_SIZE } from '../model/chunk-size';
 import { countCorrect, crossEntropyPerImage } from '../model/loss';
 import { evaluate } from '../model/predict';
 import { SeededDropout } from '../model/seeded-dropout';
+import { checkpoint } from '../util/interrupt';
 import type { BatchGradients } from './gradient-engine';
 
 // Keeps the dropout stream apart from the other streams a caller seeds with the same number.
@@ -137,6 +138,8 @@ export async function chunkEvaluation(model: tf.LayersModel, x: tf.Tensor4D, y: 
  * worker's: each trains from the batch-norm statistics the first one started
  * from (as on separate workers), gradients go to chunk k's share of `shares`
  * at `k * parameters`. `gather` makes a chunk's tensors; they are disposed here.
+ * When `signal` aborts, it stops before the next chunk with the signal's
+ * reason, the model's statistics as they were before the call.
  */
 export async function runChunks(
   model: tf.LayersModel,
@@ -146,11 +149,18 @@ export async function runChunks(
   batchSize: number,
   shares: Float32Array,
   gather: (rows: Int32Array) => { x: tf.Tensor4D; y: tf.Tensor1D },
+  signal?: AbortSignal,
 ): Promise<ChunkResult[]> {
   const parameters = parameterCount(variables);
   const start = kind === 'gradients' ? readState(model) : [];
   const results: ChunkResult[] = [];
   for (const [k, chunk] of chunks.entries()) {
+    try {
+      await checkpoint(signal);
+    } catch (e) {
+      if (start.length > 0) writeState(model, start);
+      throw e;
+    }
     if (k > 0 && start.length > 0) writeState(model, start);
     const { x, y } = gather(chunk.rows);
     try {

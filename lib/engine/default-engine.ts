@@ -14,18 +14,19 @@ import { parallelGradientEngine } from './parallel-engine';
  * - Otherwise one worker thread per core, except that a small batch is one
  *   chunk (chunkSizeFor) and a worker would only add a round trip: such
  *   steps run on the main thread, and the evaluations (many chunks) on the workers.
+ * `signal` stops the workers' start-up.
  */
-export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity): Promise<GradientEngine> {
+export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity, signal?: AbortSignal): Promise<GradientEngine> {
   const chunkSize = chunkSizeFor(batchSize);
   if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed, chunkSize });
-  const workers = await parallelGradientEngine(model, { seed, chunkSize });
+  const workers = await parallelGradientEngine(model, { seed, chunkSize, signal });
   if (batchSize > chunkSize) return workers;
   const local = localGradientEngine(model, { seed, chunkSize });
   return {
     description: `main thread for steps of ${batchSize} images (one chunk), ${workers.workers} worker thread${workers.workers > 1 ? 's' : ''} for evaluation`,
-    gradients: (x, y) => local.gradients(x, y),
-    gradientsAt: (data, indices) => local.gradientsAt(data, indices),
-    evaluate: (data) => workers.evaluate(data),
+    gradients: (x, y, stop) => local.gradients(x, y, stop),
+    gradientsAt: (data, indices, stop) => local.gradientsAt(data, indices, stop),
+    evaluate: (data, stop) => workers.evaluate(data, stop),
     dispose: () => workers.dispose(),
   };
 }

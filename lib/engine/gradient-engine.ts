@@ -19,14 +19,19 @@ export interface BatchGradients {
  * batch into micro-batches or across workers; the result is always the
  * gradient of the mean loss over the whole batch, so one optimiser step per
  * batch keeps the original training semantics.
+ *
+ * Each call takes an optional stop signal: when it aborts, the call rejects
+ * with the signal's reason within a chunk's time or sooner, and the model is
+ * as it was before the call. (An engine with worker threads ends them then:
+ * it cannot be used again.)
  */
 export interface GradientEngine {
   readonly description: string;
-  gradients(x: tf.Tensor4D, labels: tf.Tensor1D): Promise<BatchGradients>;
+  gradients(x: tf.Tensor4D, labels: tf.Tensor1D, signal?: AbortSignal): Promise<BatchGradients>;
   /** `gradients()` of the rows `indices` of `data`; engines with workers gather them there. */
-  gradientsAt(data: LabeledTensors, indices: Int32Array): Promise<BatchGradients>;
+  gradientsAt(data: LabeledTensors, indices: Int32Array, signal?: AbortSignal): Promise<BatchGradients>;
   /** evaluate() of lib/model/predict.ts on the engine's own threads, where it has them. */
-  evaluate?(data: LabeledTensors): Promise<Evaluation>;
+  evaluate?(data: LabeledTensors, signal?: AbortSignal): Promise<Evaluation>;
   /** Frees what the engine holds (worker threads, for one); safe to await either way. */
   dispose(): void | Promise<void>;
 }

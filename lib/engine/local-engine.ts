@@ -24,7 +24,7 @@ export function localGradientEngine(model: tf.LayersModel, options: LocalGradien
   // Chunk k's gradient share at k * parameters; grown when a batch has more chunks.
   let shares = new Float32Array(0);
 
-  async function run(data: LabeledTensors, rows: Int32Array, kind: 'gradients' | 'evaluate'): Promise<ChunkSums[]> {
+  async function run(data: LabeledTensors, rows: Int32Array, kind: 'gradients' | 'evaluate', signal?: AbortSignal): Promise<ChunkSums[]> {
     const chunks = planner.plan(rows, kind);
     if (kind === 'gradients' && shares.length < chunks.length * parameters) shares = new Float32Array(chunks.length * parameters);
     return runChunks(model, variables, chunks, kind, rows.length, shares, (chunkRows) =>
@@ -32,14 +32,15 @@ export function localGradientEngine(model: tf.LayersModel, options: LocalGradien
         const idx = tf.tensor1d(chunkRows, 'int32');
         return { x: tf.gather(data.x, idx) as tf.Tensor4D, y: tf.gather(data.y, idx) as tf.Tensor1D };
       }),
+      signal,
     );
   }
 
   const engine: GradientEngine = {
     description: `main thread, chunks of ${planner.chunkSize}`,
-    gradientsAt: async (data, indices) => finishBatch(model, await run(data, indices, 'gradients'), shares, variables),
-    gradients: (x, y) => engine.gradientsAt({ x, y }, allRows(x.shape[0])),
-    evaluate: async (data) => meanEvaluation(await run(data, allRows(data.x.shape[0]), 'evaluate'), data.x.shape[0]),
+    gradientsAt: async (data, indices, signal) => finishBatch(model, await run(data, indices, 'gradients', signal), shares, variables),
+    gradients: (x, y, signal) => engine.gradientsAt({ x, y }, allRows(x.shape[0]), signal),
+    evaluate: async (data, signal) => meanEvaluation(await run(data, allRows(data.x.shape[0]), 'evaluate', signal), data.x.shape[0]),
     dispose() {},
   };
   return engine;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabeledTensors } from '../data/tensors';
 import type { Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
+import { stoppedBy } from '../util/interrupt';
 import type { BackendName } from './backend';
 import { allRows, ChunkPlanner, finishBatch, meanEvaluation, parameterCount, type ChunkResult } from './chunks';
 import type { BatchGradients, GradientEngine } from './gradient-engine';
@@ -33,6 +34,8 @@ export interface ParallelGradientOptions {
   minStepTimeoutMs?: number;
   /** Test hook: the worker entry file, instead of lib/engine/gradient-worker.ts (see test/fixtures/). */
   workerFile?: string;
+  /** Stops the start-up: the workers are ended and the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface ParallelGradientEngine extends GradientEngine {
@@ -43,9 +46,9 @@ export interface ParallelGradientEngine extends GradientEngine {
    * workers (a copy of it stays until another split or dispose()), later
    * calls send only the indices.
    */
-  gradientsAt(data: LabeledTensors, indices: Int32Array): Promise<BatchGradients>;
+  gradientsAt(data: LabeledTensors, indices: Int32Array, signal?: AbortSignal): Promise<BatchGradients>;
   /** `evaluate()` of lib/model/predict.ts (mean loss and accuracy, inference mode), split over the workers. */
-  evaluate(data: LabeledTensors): Promise<Evaluation>;
+  evaluate(data: LabeledTensors, signal?: AbortSignal): Promise<Evaluation>;
   /** Terminates the workers; resolves once they have exited. */
   dispose(): Promise<void>;
 }
@@ -65,7 +68,9 @@ const MIN_STEP_TIMEOUT_MS = 10_000;
  * the gradients come back through another, so a step posts only row indices.
  *
  * Every wait on a worker has a deadline (see the options); a worker that
- * misses it is named in the error, and all workers are stopped.
+ * misses it is named in the error, and all workers are stopped. A call whose
+ * stop signal aborts ends the workers at once, mid-chunk, rather than wait
+ * out their chunks; the engine cannot be used after that.
  *
  * Start one per model, after building it, and dispose of it when done:
  *   const engine = await parallelGradientEngine(model, { seed: hp.seed });
@@ -89,9 +94,29 @@ export async function parallelGradientEngine(
   const init: WorkerInit = { topology: model.toJSON(null, false) as tf.serialization.ConfigDict, weights: sharedWeights };
   const workers = Array.from({ length: workerCount }, (_, k) => new GradientWorker(k, init, startupTimeoutMs, options.workerFile));
   const terminate = async (reason?: string) => void (await Promise.all(workers.map((w) => w.terminate(reason))));
+  /**
+   * `work`, with the workers ended as soon as `signal` aborts (their pending
+   * requests reject), so that no thread works on after a stop; then rejects
+   * with the signal's reason once they have exited.
+   */
+  async function stoppable<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+    signal?.throwIfAborted();
+    let ended: Promise<void> | undefined;
+    const stop = () => (ended = terminate(`the parallel gradient engine was stopped (${stoppedBy(signal!)}); start a new one`));
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await work();
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+      await ended;
+      throw signal.reason;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
   let backends: BackendName[];
   try {
-    backends = await Promise.all(workers.map((w) => w.ready));
+    backends = await stoppable(options.signal, () => Promise.all(workers.map((w) => w.ready)));
   } catch (e) {
     await terminate();
     throw e;
@@ -127,7 +152,11 @@ export async function parallelGradientEngine(
   }
 
   /** Runs `kind` on `rows` of `source`, chunk by chunk, with the model's current weights; results in chunk order. */
-  async function dispatch(kind: StepRequest['kind'], source: SharedImages, rows: Int32Array): Promise<ChunkResult[]> {
+  async function dispatch(kind: StepRequest['kind'], source: SharedImages, rows: Int32Array, signal?: AbortSignal): Promise<ChunkResult[]> {
+    return stoppable(signal, () => dispatchChunks(kind, source, rows));
+  }
+
+  async function dispatchChunks(kind: StepRequest['kind'], source: SharedImages, rows: Int32Array): Promise<ChunkResult[]> {
     const started = performance.now();
     await shareWeights();
     const chunks = planner.plan(rows, kind);
@@ -159,16 +188,16 @@ export async function parallelGradientEngine(
   }
 
   /** Runs `kind` on all of `data`, copied into the reused batch buffers. */
-  async function dispatchAll(kind: StepRequest['kind'], data: LabeledTensors): Promise<ChunkResult[]> {
+  async function dispatchAll(kind: StepRequest['kind'], data: LabeledTensors, signal?: AbortSignal): Promise<ChunkResult[]> {
     batchBuffers = await shareImages(data, batchBuffers);
-    return dispatch(kind, batchBuffers, allRows(batchBuffers.labels.length));
+    return dispatch(kind, batchBuffers, allRows(batchBuffers.labels.length), signal);
   }
 
   return {
     description: `${workerCount} worker thread${workerCount > 1 ? 's' : ''} (${backends[0]}), chunks of ${planner.chunkSize}`,
     workers: workerCount,
-    gradients: (x, y) => exclusive(async () => finishBatch(model, await dispatchAll('gradients', { x, y }), shares, variables)),
-    gradientsAt: (data, indices) =>
+    gradients: (x, y, signal) => exclusive(async () => finishBatch(model, await dispatchAll('gradients', { x, y }, signal), shares, variables)),
+    gradientsAt: (data, indices, signal) =>
       exclusive(async () => {
         if (resident?.x !== data.x || resident.y !== data.y) {
           resident = undefined; // frees the previous split before copying the next
@@ -177,11 +206,11 @@ export async function parallelGradientEngine(
         const n = resident.shared.labels.length;
         const bad = indices.findIndex((i) => !(i >= 0 && i < n));
         if (bad >= 0) throw new RangeError(`indices[${bad}] is ${indices[bad]}; expected a row of data, 0 to ${n - 1}`);
-        return finishBatch(model, await dispatch('gradients', resident.shared, indices), shares, variables);
+        return finishBatch(model, await dispatch('gradients', resident.shared, indices, signal), shares, variables);
       }),
-    evaluate: (data) =>
+    evaluate: (data, signal) =>
       exclusive(async () => {
-        return meanEvaluation(await dispatchAll('evaluate', data), data.x.shape[0]);
+        return meanEvaluation(await dispatchAll('evaluate', data, signal), data.x.shape[0]);
       }),
     dispose: () => terminate(),
   };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledTensors } from '../data/tensors';
+import { checkpoint } from '../util/interrupt';
 import { countCorrect, crossEntropyPerImage } from './loss';
 
 export interface Evaluation {
@@ -19,10 +20,11 @@ export const EVAL_BATCH_SIZE = 2048;
 /**
  * The model in inference mode (no dropout) over `x` in batches: the one
  * forward pass behind evaluation and prediction. With `labels`, it also sums
- * the loss and counts the right answers.
+ * the loss and counts the right answers. Stops between batches, with the
+ * reason, when `signal` aborts.
  */
 async function forwardPass(
-  model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | undefined, batchSize: number,
+  model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D | undefined, batchSize: number, signal?: AbortSignal,
 ): Promise<{ probabilities: Float32Array; lossSum: number; correct: number }> {
   const n = x.shape[0];
   const classes = model.outputs[0].shape[1] as number;
@@ -30,6 +32,7 @@ async function forwardPass(
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < n; start += batchSize) {
+    await checkpoint(signal);
     const size = Math.min(batchSize, n - start);
     const [probs, ...scores] = tf.tidy(() => {
       const p = model.apply(x.slice(start, size), { training: false }) as tf.Tensor2D;
@@ -49,15 +52,15 @@ async function forwardPass(
 }
 
 /** Mean loss, accuracy and class probabilities of the model on `data`, in one pass. */
-export async function predict(model: tf.LayersModel, data: LabeledTensors, batchSize = EVAL_BATCH_SIZE): Promise<Predictions> {
+export async function predict(model: tf.LayersModel, data: LabeledTensors, batchSize = EVAL_BATCH_SIZE, signal?: AbortSignal): Promise<Predictions> {
   const n = data.x.shape[0];
-  const { probabilities, lossSum, correct } = await forwardPass(model, data.x, data.y, batchSize);
+  const { probabilities, lossSum, correct } = await forwardPass(model, data.x, data.y, batchSize, signal);
   return { loss: lossSum / n, accuracy: correct / n, probabilities };
 }
 
 /** Mean loss and accuracy of the model (inference mode: no dropout). */
-export async function evaluate(model: tf.LayersModel, data: LabeledTensors, batchSize = EVAL_BATCH_SIZE): Promise<Evaluation> {
-  const { loss, accuracy } = await predict(model, data, batchSize);
+export async function evaluate(model: tf.LayersModel, data: LabeledTensors, batchSize = EVAL_BATCH_SIZE, signal?: AbortSignal): Promise<Evaluation> {
+  const { loss, accuracy } = await predict(model, data, batchSize, signal);
   return { loss, accuracy };
 }
 

@@ -1,20 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { textBar } from '../data/download-progress';
-import { EPOCH_COLUMNS, epochFields, type EpochLog } from '../training/epoch-log';
+import { EPOCH_COLUMNS, epochFields, kerasEpochLog, kerasMetric, type EpochLog, type KerasLogs } from '../training/epoch-log';
 import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
-
-/** What callbacks get: tfjs's fit() passes scalars (it reads them only when a CustomCallback asks), train() numbers. */
-type Logs = Record<string, number | tf.Scalar> | undefined;
-
-/** A metric under the first of its Keras names that is there (tfjs's fit logs `acc`, Keras and train() also `accuracy`). */
-async function metric(logs: Logs, ...names: string[]): Promise<number> {
-  for (const name of names) {
-    const v = logs?.[name];
-    if (typeof v === 'number') return v;
-    if (v instanceof tf.Tensor) return (await v.data())[0];
-  }
-  return NaN;
-}
 
 /**
  * A Keras callback that redraws one output in place: the finished epochs as a
@@ -59,23 +46,16 @@ export class NotebookProgress extends tf.Callback {
     this.epochStarted = performance.now();
   }
 
-  async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
+  async onBatchEnd(batch: number, logs?: KerasLogs): Promise<void> {
     const batches = this.batches;
     this.current =
       `Epoch ${this.done.length + 1}/${this.totalEpochs} ${textBar((batch + 1) / batches)} batch ${batch + 1}/${batches}` +
-      ` - loss: ${(await metric(logs, 'loss')).toFixed(4)} - accuracy: ${(await metric(logs, 'acc', 'accuracy')).toFixed(4)}`;
+      ` - loss: ${(await kerasMetric(logs, 'loss')).toFixed(4)} - accuracy: ${(await kerasMetric(logs, 'acc', 'accuracy')).toFixed(4)}`;
     this.render();
   }
 
-  async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
-    this.done.push({
-      epoch: epoch + 1,
-      loss: await metric(logs, 'loss'),
-      accuracy: await metric(logs, 'acc', 'accuracy'),
-      val_loss: await metric(logs, 'val_loss'),
-      val_accuracy: await metric(logs, 'val_acc', 'val_accuracy'),
-      seconds: (performance.now() - this.epochStarted) / 1000,
-    });
+  async onEpochEnd(epoch: number, logs?: KerasLogs): Promise<void> {
+    this.done.push(await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000));
     this.current = '';
     this.render();
   }

@@ -2,7 +2,7 @@ import type { LabeledTensors } from '../data/tensors';
 import { buildZooModel } from '../model/zoo';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { formatEpochLog, type NamedHistory } from './epoch-log';
-import { train, TrainingDivergedError, type TrainOptions } from './train';
+import { train, TrainingDivergedError, TrainingStoppedError, type TrainOptions } from './train';
 
 /** One setting of a comparison: its name, full hyperparameters and history. */
 export interface SettingRun extends NamedHistory {
@@ -22,6 +22,7 @@ function printWithName(name: string): TrainOptions {
  * a comparison is about curves, and keeping several models would hold their
  * memory. A setting that diverges is kept, flagged, with the epochs it
  * finished, since "this one blows up" is a result of the comparison.
+ * Kernel -> Interrupt stops it with a TrainingStoppedError naming the setting.
  */
 export async function compareSettings(
   base: Hyperparameters,
@@ -30,12 +31,16 @@ export async function compareSettings(
   trainOptions: (name: string, hp: Hyperparameters) => TrainOptions = printWithName,
 ): Promise<SettingRun[]> {
   const runs: SettingRun[] = [];
+  const names = Object.keys(settings);
   for (const [name, overrides] of Object.entries(settings)) {
     const hp = resolveHyperparameters({ ...base, ...overrides });
     const model = buildZooModel(hp.model, hp);
     try {
       runs.push({ name, hp, history: await train(model, data, hp, trainOptions(name, hp)), diverged: false });
     } catch (e) {
+      if (e instanceof TrainingStoppedError) {
+        throw new TrainingStoppedError(`${e.stop} of setting "${name}" (${runs.length} of ${names.length} settings finished)`, e.history, 'its model is disposed');
+      }
       if (!(e instanceof TrainingDivergedError)) throw e;
       runs.push({ name, hp, history: e.history, diverged: true });
     } finally {

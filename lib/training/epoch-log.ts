@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs';
+
 /** One row of the training history, named as Keras names them. */
 export interface EpochLog {
   epoch: number;
@@ -28,4 +30,29 @@ export function formatEpochLog(log: EpochLog, epochs: number): string {
 export interface NamedHistory {
   name: string;
   history: readonly EpochLog[];
+}
+
+/** What Keras callbacks get: tfjs's fit() passes scalars (it reads them only when a CustomCallback asks), train() numbers. */
+export type KerasLogs = Record<string, number | tf.Scalar> | undefined;
+
+/** A metric under the first of its Keras names that is there (tfjs's fit logs `acc`, Keras and train() also `accuracy`); NaN if none. */
+export async function kerasMetric(logs: KerasLogs, ...names: string[]): Promise<number> {
+  for (const name of names) {
+    const v = logs?.[name];
+    if (typeof v === 'number') return v;
+    if (v instanceof tf.Tensor) return (await v.data())[0];
+  }
+  return NaN;
+}
+
+/** The history row of a Keras callback's onEpochEnd(epoch, logs), epochs counted from 0 there and from 1 here. */
+export async function kerasEpochLog(epoch: number, logs: KerasLogs, seconds: number): Promise<EpochLog> {
+  return {
+    epoch: epoch + 1,
+    loss: await kerasMetric(logs, 'loss'),
+    accuracy: await kerasMetric(logs, 'acc', 'accuracy'),
+    val_loss: await kerasMetric(logs, 'val_loss'),
+    val_accuracy: await kerasMetric(logs, 'val_acc', 'val_accuracy'),
+    seconds,
+  };
 }

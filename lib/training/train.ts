@@ -6,6 +6,7 @@ import type { GradientEngine } from '../engine/gradient-engine';
 import type { Hyperparameters } from '../model/hyperparams';
 import { evaluate, type Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
+import { checkpoint, stopSignal, stoppedBy } from '../util/interrupt';
 import { Adam } from './adam';
 import type { LearningRateSchedule } from './schedule';
 import { DIVERGENCE_RULE, DivergenceWatch } from './divergence';
@@ -54,6 +55,11 @@ export interface TrainOptions {
   engine?: GradientEngine;
   /** The learning rate of each step (lib/training/schedule.ts); defaults to `hp.learningRate` throughout. */
   learningRateSchedule?: LearningRateSchedule;
+  /**
+   * Stops training within a step when it aborts, as Kernel -> Interrupt does
+   * without it: train() then rejects with a TrainingStoppedError.
+   */
+  signal?: AbortSignal;
 }
 
 /** Thrown when training diverges (DIVERGENCE_RULE); the model keeps the weights from before the diverging steps. */
@@ -68,18 +74,74 @@ export class TrainingDivergedError extends Error {
 }
 
 /**
+ * Thrown when Kernel -> Interrupt or the `signal` option stops training.
+ * `history` (and trainingHistory(model)) holds the epochs that finished.
+ */
+export class TrainingStoppedError extends Error {
+  declare readonly history: EpochLog[];
+  /** Who stopped it and where, without advice: "stopped by Ctrl-C during epoch 2 of 25 (1 finished)". */
+  declare readonly stop: string;
+
+  /** `stop` from describeStop(); `advice` says what the user still has. */
+  constructor(stop: string, history: EpochLog[], advice: string) {
+    const message = `${stop}; ${advice}`;
+    super(message);
+    this.name = 'TrainingStoppedError';
+    // A stop is the user's request, not a fault: the cell shows this one line, not the library's stack,
+    // and not the history (console.error prints an error's enumerable fields).
+    this.stack = `${this.name}: ${message}`;
+    Object.defineProperties(this, { history: { value: history }, stop: { value: stop } });
+  }
+}
+
+/** "stopped by Kernel -> Interrupt during epoch 4 of 25 (3 finished)": `epoch` counts from 1, 0 is before the first. */
+export function describeStop(signal: AbortSignal, epoch: number, epochs: number, finished: number): string {
+  const where = epoch === 0 ? `before epoch 1 of ${epochs}` : `during epoch ${Math.min(epoch, epochs)} of ${epochs} (${finished} finished)`;
+  return `stopped by ${stoppedBy(signal)} ${where}`;
+}
+
+/** The error of a train() or model.fit() that `signal` stopped in `epoch`, the model kept. */
+export function stoppedTraining(signal: AbortSignal, epoch: number, epochs: number, history: EpochLog[]): TrainingStoppedError {
+  const advice = epoch === 0 ? 'the model is unchanged' : 'the model keeps the weights of its last step, trainingHistory(model) the finished epochs';
+  return new TrainingStoppedError(describeStop(signal, epoch, epochs, history.length), history, advice);
+}
+
+const histories = new WeakMap<tf.LayersModel, EpochLog[]>();
+
+// tfjs's Sequential.fit() runs the fit() of a model it keeps inside (a private field), and callbacks see that one.
+const fitted = (model: tf.LayersModel) => (model instanceof tf.Sequential ? ((model as unknown as { model?: tf.LayersModel }).model ?? model) : model);
+
+/** Makes `history`, which fills in as epochs finish, the model's trainingHistory(). */
+export function rememberHistory(model: tf.LayersModel, history: EpochLog[]): void {
+  histories.set(fitted(model), history);
+}
+
+/** The epochs that the latest train() or model.fit() of `model` finished, also when it was stopped or diverged; [] before any. */
+export function trainingHistory(model: tf.LayersModel): EpochLog[] {
+  return histories.get(fitted(model)) ?? [];
+}
+
+/**
  * One optimiser step: the gradients of the rows `indices` of `data`, applied
- * by `optimizer`. Returns the batch's loss sum and right answers (before the update).
+ * by `optimizer`. Returns the batch's loss sum and right answers (before the
+ * update). When `signal` aborts first, it rejects with the signal's reason
+ * and applies nothing.
  */
 export async function trainStep(
   engine: GradientEngine,
   optimizer: Adam,
   data: LabeledTensors,
   indices: Int32Array,
+  signal?: AbortSignal,
 ): Promise<{ lossSum: number; correct: number }> {
-  const batch = await engine.gradientsAt(data, indices);
-  optimizer.applyGradients(batch);
-  tf.dispose(Object.values(batch.grads));
+  const batch = await engine.gradientsAt(data, indices, signal);
+  try {
+    // An engine of the user's may finish its step without reading the signal.
+    signal?.throwIfAborted();
+    optimizer.applyGradients(batch);
+  } finally {
+    tf.dispose(Object.values(batch.grads));
+  }
   return { lossSum: batch.lossSum, correct: batch.correct };
 }
 
@@ -104,6 +166,10 @@ function callbackList(callbacks: KerasCallbacks | undefined): tf.CallbackList {
  * notebookProgress(...)) instead: it then gets the Keras callbacks and
  * replaces the default printing.
  *
+ * Kernel -> Interrupt (or `options.signal`) stops it within a step: the
+ * workers end, the model keeps the weights of its last finished step, and it
+ * rejects with a TrainingStoppedError that says where it stopped.
+ *
  *   await train(model, data, hp, { callbacks: [tf.callbacks.earlyStopping({ patience: 2 })] });
  */
 export async function train(model: tf.LayersModel, data: TrainingData, hp: TrainingHyperparameters, options?: TrainOptions): Promise<EpochLog[]>;
@@ -118,18 +184,24 @@ export async function train(
   const quiet = opts.verbose === 0;
   const onEpochEnd = opts.onEpochEnd ?? (quiet ? undefined : (log: EpochLog, epochs: number) => console.log(formatEpochLog(log, epochs)));
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
-  const engine = opts.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize));
-  const variables = trainableVariables(model);
-  const optimizer = new Adam(variables, hp.learningRate);
-  const n = data.train.x.shape[0];
-  const watch = new DivergenceWatch(variables, n);
+  const stop = stopSignal(opts.signal);
+  const history: EpochLog[] = [];
+  let epoch = 0;
+  let engine: GradientEngine | undefined;
+  let watch: DivergenceWatch | undefined;
   try {
+    stop.signal.throwIfAborted();
+    engine = opts.engine ?? (await defaultGradientEngine(model, hp.seed, hp.batchSize, stop.signal));
+    const variables = trainableVariables(model);
+    const optimizer = new Adam(variables, hp.learningRate);
+    const n = data.train.x.shape[0];
+    watch = new DivergenceWatch(variables, n);
     const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
     const batches = Math.ceil(n / hp.batchSize);
-    const history: EpochLog[] = [];
     // A Sequential keeps stopTraining on an inner model it makes on its first apply() or compile();
     // build() makes it now, so callbacks can set it before either (tfjs throws otherwise).
     if (model instanceof tf.Sequential && !model.built) model.build();
+    rememberHistory(model, history);
     const keras = callbackList(opts.callbacks);
     keras.setModel(model);
     keras.setParams({
@@ -143,7 +215,7 @@ export async function train(
       engine: engine.description,
     });
     const diverged = (where: string) => {
-      watch.restore();
+      watch!.restore();
       return new TrainingDivergedError(
         `training diverged ${where}. The rule: ${DIVERGENCE_RULE}. ` +
           `The model keeps the weights from before the diverging steps. ` +
@@ -155,7 +227,7 @@ export async function train(
     // After onTrainBegin, as fit() does: a callback may have left it set by an earlier run.
     model.stopTraining = false;
     onTrainBegin?.(engine.description);
-    for (let epoch = 1; epoch <= hp.epochs; epoch++) {
+    for (epoch = 1; epoch <= hp.epochs; epoch++) {
       const started = performance.now();
       await keras.onEpochBegin(epoch - 1);
       const order = shuffleRng.permutation(n);
@@ -166,7 +238,8 @@ export async function train(
         const indices = order.subarray(b * hp.batchSize, Math.min(n, (b + 1) * hp.batchSize));
         await keras.onBatchBegin(b, { batch: b, size: indices.length });
         if (opts.learningRateSchedule) optimizer.learningRate = opts.learningRateSchedule((epoch - 1) * batches + b, hp.epochs * batches);
-        const step = await trainStep(engine, optimizer, data.train, indices);
+        await checkpoint(stop.signal);
+        const step = await trainStep(engine, optimizer, data.train, indices, stop.signal);
         const problem = watch.afterStep(step.lossSum, indices.length);
         if (problem !== null) throw diverged(`at epoch ${epoch}, batch ${b + 1}/${batches}: ${problem}`);
         lossSum += step.lossSum;
@@ -179,7 +252,7 @@ export async function train(
       }
       // Stopped by a callback before this epoch ran a batch: nothing to log.
       if (seen === 0) break;
-      const val: Evaluation = await (engine.evaluate?.(data.validation) ?? evaluate(model, data.validation));
+      const val: Evaluation = await (engine.evaluate?.(data.validation, stop.signal) ?? evaluate(model, data.validation, undefined, stop.signal));
       if (!Number.isFinite(val.loss)) throw diverged(`at epoch ${epoch}: the validation loss is ${val.loss}`);
       const log: EpochLog = {
         epoch,
@@ -203,8 +276,12 @@ export async function train(
     }
     await keras.onTrainEnd();
     return history;
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+    throw stoppedTraining(stop.signal, epoch, hp.epochs, history);
   } finally {
-    watch.dispose();
-    if (!opts.engine) await engine.dispose();
+    stop.release();
+    watch?.dispose();
+    if (!opts.engine) await engine?.dispose();
   }
 }

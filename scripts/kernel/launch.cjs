@@ -48,6 +48,49 @@ function reliableSockets(zmq) {
   };
 }
 
+/**
+ * Kernel -> Interrupt sends the kernel SIGINT, and tslab's handler only
+ * rejects the running cell's promise: whatever the cell started (training on
+ * worker threads) runs on. So the signal goes first to the project's loops,
+ * as INTERRUPT_EVENT on `process` (lib/util/interrupt.ts): a loop that
+ * listens stops within a step and ends its cell itself, with a one-line
+ * message. tslab's interrupt follows at once when nothing listened (as
+ * before), or after GRACE_MS if that cell is still running.
+ */
+const INTERRUPT_EVENT = 'fashion-mnist-ts:interrupt';
+const GRACE_MS = 2000;
+
+function routeInterrupts(tslabDir, start) {
+  const executorModule = require(path.join(tslabDir, 'executor.js'));
+  const createExecutor = executorModule.createExecutor;
+  let executor = null;
+  let started = 0;
+  let running = false;
+  // main.js calls createExecutor through the module's exports, so the executor it makes is this one.
+  executorModule.createExecutor = (...args) => {
+    executor = createExecutor(...args);
+    const execute = executor.execute;
+    executor.execute = async (code) => {
+      started++;
+      running = true;
+      try {
+        return await execute(code);
+      } finally {
+        running = false;
+      }
+    };
+    return executor;
+  };
+  const before = new Set(process.listeners('SIGINT'));
+  start();
+  for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.removeListener('SIGINT', listener);
+  process.on('SIGINT', () => {
+    if (!process.emit(INTERRUPT_EVENT)) return executor?.interrupt();
+    const cell = started;
+    setTimeout(() => running && started === cell && executor?.interrupt(), GRACE_MS).unref();
+  });
+}
+
 const configPath = process.argv[2];
 if (!configPath) {
   console.error('usage: launch.cjs CONNECTION_FILE (Jupyter passes it; see kernel.json)');
@@ -62,4 +105,4 @@ if (main === null) {
   process.exit(1);
 }
 reliableSockets(require(require.resolve('zeromq', { paths: [path.dirname(main)] })));
-require(main).startKernel({ configPath, enableFindLocal: false, jsKernel: false });
+routeInterrupts(path.dirname(main), () => require(main).startKernel({ configPath, enableFindLocal: false, jsKernel: false }));

@@ -1,0 +1,76 @@
+/**
+ * Kernel -> Interrupt for tfjs's own `model.fit`, as Keras's fit stops on
+ * KeyboardInterrupt: between batches, with the weights of the last finished
+ * batch. tfjs makes one instance of every registered callback constructor
+ * for each fit() (tf.registerCallbackConstructor); this module registers
+ * StopFitOnInterrupt when it is loaded (lib/index.ts loads it).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkpoint, stopSignal, type StopSignal } from '../util/interrupt';
+import { kerasEpochLog, type EpochLog, type KerasLogs } from './epoch-log';
+import { rememberHistory, stoppedTraining } from './train';
+
+// A fit() that failed for another reason never reaches onTrainEnd; the next one releases its listener.
+let listening: StopSignal | undefined;
+
+class StopFitOnInterrupt extends tf.Callback {
+  private stop: StopSignal | undefined;
+  private readonly history: EpochLog[] = [];
+  private epoch = 0;
+  private epochStarted = 0;
+  /** A stop asked for mid-epoch: fit() breaks its batch loop on stopTraining, and onEpochEnd throws. */
+  private cutShort = false;
+
+  async onTrainBegin(): Promise<void> {
+    listening?.release();
+    listening = this.stop = stopSignal();
+    if (this.model) rememberHistory(this.model, this.history);
+  }
+
+  async onEpochBegin(epoch: number): Promise<void> {
+    this.epoch = epoch + 1;
+    await this.throwIfStopped();
+    this.epochStarted = performance.now();
+  }
+
+  async onBatchEnd(batch: number): Promise<void> {
+    await checkpoint().catch(() => undefined);
+    // After the last batch the epoch's validation has run: it finishes, and the next epoch does not begin.
+    if (this.stop?.signal.aborted && batch + 1 < this.batches()) {
+      this.cutShort = true;
+      if (this.model) this.model.stopTraining = true;
+    }
+  }
+
+  async onEpochEnd(epoch: number, logs?: KerasLogs): Promise<void> {
+    if (this.cutShort) {
+      // Thrown before History records an epoch without its validation, so the means of the batches
+      // that BaseLogger made for it have no owner.
+      tf.dispose(Object.values(logs ?? {}).filter((v): v is tf.Scalar => v instanceof tf.Tensor));
+      await this.throwIfStopped();
+    }
+    this.history.push(await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000));
+  }
+
+  async onTrainEnd(): Promise<void> {
+    await this.throwIfStopped();
+    this.stop?.release();
+  }
+
+  private batches(): number {
+    const { samples, batchSize } = this.params ?? {};
+    return typeof samples === 'number' && typeof batchSize === 'number' ? Math.ceil(samples / batchSize) : Infinity;
+  }
+
+  private async throwIfStopped(): Promise<void> {
+    const signal = this.stop?.signal;
+    if (!signal?.aborted) return;
+    this.stop?.release();
+    // fit() turns the history's tensors into numbers only when it ends well.
+    await this.model?.history?.syncData();
+    const epochs = typeof this.params?.epochs === 'number' ? this.params.epochs : NaN;
+    throw stoppedTraining(signal, this.epoch, epochs, this.history);
+  }
+}
+
+tf.registerCallbackConstructor(0, StopFitOnInterrupt);
