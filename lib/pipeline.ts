@@ -57,6 +57,6 @@ export async function runExperiment(
     return { backend, model, history, test: await testModel(model, data.test) };
   } catch (e) {
     model.dispose();
-    throw e instanceof TrainingStoppedError ? new TrainingStoppedError(e.stop, e.history, 'the model is disposed') : e;
+    throw e instanceof TrainingStoppedError ? e.withAdvice('the model is disposed') : e;
   }
 }

@@ -91,8 +91,6 @@ function pytorchReference(hp: Hyperparameters, parameters: number, steps: number
 }
 
 async function main(): Promise<void> {
-  // Ctrl-C stops the steps and ends the worker threads.
-  const stopped = ctrlC();
   const { values } = parseArgs({
     options: {
       model: { type: 'string', default: 'seed' },
@@ -115,6 +113,8 @@ async function main(): Promise<void> {
   const model = buildZooModel(hp.model, hp);
   const layout = workers === undefined ? defaultTrainingLayout(batchSize) : { batchSize, workers, microBatchSize: DEFAULT_CHUNK_SIZE };
   const parameters = checkModelFits(model, layout).footprint.trainableWeights;
+  // From the workers' start on, Ctrl-C ends them before the process exits; before, Node's default ends it at once.
+  const stopped = ctrlC();
   const engine: GradientEngine =
     workers === undefined
       ? await defaultGradientEngine(model, hp.seed, hp.batchSize, stopped)
@@ -127,12 +127,11 @@ async function main(): Promise<void> {
   const optimizer = new Adam(trainableVariables(model), hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
   const step = (s: number) => trainStep(engine, optimizer, data.train, order.subarray(s * hp.batchSize, (s + 1) * hp.batchSize), stopped);
-  let started = performance.now();
   let trainImagesPerSec: number;
   let evalImagesPerSec: number;
   try {
     await step(0);
-    started = performance.now();
+    let started = performance.now();
     for (let s = 1; s <= steps; s++) await step(s % Math.floor(order.length / hp.batchSize));
     trainImagesPerSec = (steps * hp.batchSize * 1000) / (performance.now() - started);
 

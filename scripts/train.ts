@@ -13,9 +13,10 @@ import { StopRequest } from '../lib/util/interrupt';
 import { ctrlC, STOPPED_EXIT } from './ctrl-c';
 import { parseTrainArgs, trainHelp } from './train-options';
 
+/** Where the model was saved, for the message of a Ctrl-C that came during the save (which is atomic, so it finishes). */
+let savedTo: string | undefined;
+
 async function main(): Promise<void> {
-  // Ctrl-C stops the run within a step, ends its worker threads and saves nothing.
-  const stopped = ctrlC();
   const command = parseTrainArgs(process.argv.slice(2));
   if (command.help) {
     process.stdout.write(trainHelp());
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
   // Before any tensor exists, so the data is created on the backend that trains on it.
   await selectBackend();
   const data = prepareData(await loadFashionMnist(), hp);
+  // From here on Ctrl-C stops the run within a step (and ends its worker threads); before, Node's
+  // default ends the process at once, which leaves nothing half-written (downloads are atomic too).
+  const stopped = ctrlC();
   const progress: TrainOptions = {
     onTrainBegin: (engine) => log(`training with ${engine}`),
     onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
@@ -42,7 +46,9 @@ async function main(): Promise<void> {
   log(formatClassificationReport(run.test.report));
   if (save !== undefined) {
     await saveModel(run.model, save, { model: command.model, hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
+    savedTo = save;
     log(`model saved to ${save}`);
+    stopped.throwIfAborted();
   }
   if (command.json) {
     console.log(
@@ -65,7 +71,8 @@ async function main(): Promise<void> {
 
 main().catch((e: Error) => {
   if (e instanceof TrainingStoppedError || e instanceof StopRequest) {
-    console.error(`train: ${e instanceof TrainingStoppedError ? e.stop : e.message}; nothing was saved`);
+    const saved = savedTo === undefined ? 'nothing was saved' : `the model was saved to ${savedTo}`;
+    console.error(`train: ${e instanceof TrainingStoppedError ? e.stop : e.message}; ${saved}`);
     process.exit(STOPPED_EXIT);
   }
   console.error(`train: ${e.message}`);

@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { disposeTensors, type LabeledTensors } from '../lib/data/tensors';
+import { localGradientEngine } from '../lib/engine/local-engine';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { buildZooModel } from '../lib/model/zoo';
@@ -17,7 +19,7 @@ import type { EpochLog } from '../lib/training/epoch-log';
 import { compareSettings } from '../lib/training/compare';
 import { train, trainingHistory, TrainingStoppedError } from '../lib/training/train';
 import '../lib/training/fit-interrupt';
-import { INTERRUPT_EVENT, interruptLoops, StopRequest } from '../lib/util/interrupt';
+import { checkpoint, INTERRUPT_EVENT, interruptLoops, StopRequest } from '../lib/util/interrupt';
 import { smallData } from './data-fixture';
 
 /** A stop must end the run well before another step or epoch would; generous for a loaded machine (DEVELOPERS: no timing asserts). */
@@ -195,4 +197,55 @@ test('Kernel -> Interrupt stops compareSettings in the setting it is training, n
   assert.ok(error instanceof TrainingStoppedError, `a TrainingStoppedError, got ${error}`);
   assert.match(error.message, /^stopped by Kernel -> Interrupt during epoch 2 of 2 \(1 finished\) of setting "fast" \(1 of 2 settings finished\); its model is disposed$/);
   assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor is left');
+});
+
+test('an interrupt between two settings of compareSettings stops it before the next one trains', async () => {
+  const base = resolveHyperparameters({ epochs: 2, batchSize: 512 });
+  const error = await compareSettings(base, { slow: { learningRate: 0.001 }, fast: { learningRate: 0.003 } }, data, (name) => {
+    // Called between the two runs: the first has ended, the second not begun.
+    if (name === 'fast') assert.equal(interruptLoops(), true, 'the comparison listens between its runs');
+    return { verbose: 0 };
+  }).then(
+    () => assert.fail('compareSettings finished although it was stopped'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof TrainingStoppedError, `a TrainingStoppedError, got ${error}`);
+  assert.match(error.message, /^stopped by Kernel -> Interrupt before epoch 1 of 2 of setting "fast" \(1 of 2 settings finished\)/);
+  assert.equal(process.listenerCount(INTERRUPT_EVENT), 0);
+});
+
+test('a model.fit that failed leaves no listener that would hold a later interrupt', async () => {
+  const model = buildZooModel('seed', resolveHyperparameters());
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+  const failing = () =>
+    model.fit(data.validation.x, data.validation.y, { epochs: 1, batchSize: 512, verbose: 0, callbacks: { onBatchEnd: async () => Promise.reject(new Error('a callback failed')) } });
+  await assert.rejects(failing(), /a callback failed/);
+  await assert.rejects(failing(), /a callback failed/);
+  assert.equal(interruptLoops(), false, 'nothing is running, so the launcher interrupts the cell at once');
+  assert.equal(process.listenerCount(INTERRUPT_EVENT), 0, 'the stale listeners released themselves');
+  model.dispose();
+});
+
+test('a stop between the chunks of a step leaves the batch-norm statistics as they were before the step', async () => {
+  const hp = resolveHyperparameters({ model: 'bn-cnn', batchSize: 512 });
+  const model = buildZooModel('bn-cnn', hp);
+  const engine = localGradientEngine(model, { seed: 1, chunkSize: 128 });
+  const statistics = () => model.nonTrainableWeights.map((w) => Array.from(w.read().dataSync()));
+  const before = statistics();
+  const rows = Int32Array.from({ length: 512 }, (_, i) => i);
+  // A fresh turn of the event loop, so that the first chunk runs before the next yield (lib/util/interrupt.ts).
+  await checkpoint();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new StopRequest('the test')), 0);
+  await assert.rejects(engine.gradientsAt(data.train, rows, controller.signal), /stopped by the test/);
+  assert.deepEqual(statistics(), before, 'the statistics of the chunks that ran are undone');
+  // The control: a step that finishes moves them.
+  tf.dispose(Object.values((await engine.gradientsAt(data.train, rows)).grads));
+  assert.notDeepEqual(statistics(), before);
+  model.dispose();
+});
+
+test('the kernel launcher emits the event the loops listen for', () => {
+  const launcher = fs.readFileSync(path.join(__dirname, '..', 'scripts', 'kernel', 'launch.cjs'), 'utf8');
+  assert.equal(/const INTERRUPT_EVENT = '([^']+)';/.exec(launcher)?.[1], INTERRUPT_EVENT);
 });

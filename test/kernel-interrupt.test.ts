@@ -25,10 +25,11 @@ hp = resolveHyperparameters({ epochs: 500, batchSize: ${batchSize}, seed: 1 });
 model = buildZooModel('seed', hp);
 await train(model, data, hp, { onEpochEnd: (log) => console.log(\`epoch \${log.epoch} done\`), onTrainBegin: (e) => console.log(e) });`;
 
-function assertStopped(cell: CellResult, epoch: RegExp, label: string): void {
+/** `where`: the epoch and the finished epochs the message may name, e.g. "(2|3) of 500 \\(1 finished" (a group each). */
+function assertStopped(cell: CellResult, where: string, label: string): void {
   const out = text(cell.outputs);
   assert.equal(cell.status, 'error', `${label}: the cell ends as an error, so Run All stops there`);
-  assert.match(out, new RegExp(`TrainingStoppedError: stopped by Kernel -> Interrupt during epoch ${epoch.source}; the model keeps the weights of its last step`), `${label}: ${out.slice(-600)}`);
+  assert.match(out, new RegExp(`TrainingStoppedError: stopped by Kernel -> Interrupt during epoch (${where}) finished\\); the model keeps the weights of its last step`), `${label}: ${out.slice(-600)}`);
   assert.doesNotMatch(out, /\n\s+at /, `${label}: no stack trace`);
   assert.ok(cell.seconds_to_reply !== null && cell.seconds_to_reply! < MAX_SECONDS_TO_REPLY, `${label}: the cell ended ${cell.seconds_to_reply} s after the interrupt`);
   assert.ok(cell.cpu_cores_after! < MAX_CPU_CORES_AFTER, `${label}: the kernel used ${cell.cpu_cores_after} cores after the stop`);
@@ -73,7 +74,8 @@ await model.fit(data.train.x, data.train.y, { epochs: 500, batchSize: 32, verbos
     t.diagnostic(`${label}: reply ${cell.seconds_to_reply?.toFixed(2)} s after the interrupt, then ${cell.cpu_cores_after?.toFixed(3)} cores`);
   }
   assert.match(text(workers.outputs), /worker thread/, 'the first run trains on worker threads');
-  assertStopped(workers, /2 of 500 \(2 finished\)|3 of 500 \(2 finished\)/, 'workers');
+  // Pressed once epoch 2 ended: epoch 3 runs, or epoch 4 on a loaded machine.
+  assertStopped(workers, '3 of 500 \\(2|4 of 500 \\(3', 'workers');
   for (const cell of [queued1, queued2]) {
     assert.notEqual(cell.status, 'ok', 'a queued cell is not run');
     assert.doesNotMatch(text(cell.outputs), /queued cell ran/);
@@ -81,11 +83,12 @@ await model.fit(data.train.x, data.train.y, { epochs: 500, batchSize: 32, verbos
   assert.equal(afterwards.status, 'ok', text(afterwards.outputs));
   assert.match(text(afterwards.outputs), /finished epochs [23]\ntest accuracy 0\.\d+/);
   assert.match(text(mainThread.outputs), /main thread for steps of 32/);
-  assertStopped(mainThread, /[12] of 500 \([12] finished\)/, 'main thread');
-  assertStopped(fit, /[23] of 500 \([12] finished\)/, 'model.fit');
+  assertStopped(mainThread, '2 of 500 \\(1|3 of 500 \\(2', 'main thread');
+  assertStopped(fit, '2 of 500 \\(1|3 of 500 \\(2', 'model.fit');
   assert.equal(waiting.status, 'error');
   assert.match(text(waiting.outputs), /Interrupted asynchronously/);
-  assert.ok(waiting.seconds_to_reply! < MAX_SECONDS_TO_REPLY);
+  // At once, as tslab does: not after the launcher's grace for a loop (2 s), which a stale listener would cause.
+  assert.ok(waiting.seconds_to_reply! < 1, `the waiting cell ended ${waiting.seconds_to_reply} s after the interrupt`);
   assert.equal(again.status, 'ok', text(again.outputs));
   assert.match(text(again.outputs), /trained again 2 epochs/);
 });

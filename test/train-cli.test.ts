@@ -107,23 +107,18 @@ test('npm run train refuses --dense-units 100000 before loading any data', () =>
 });
 
 /**
- * scripts/SCRIPT.ts with `args` in a process group of its own, as a terminal runs it; Ctrl-C (SIGINT to
- * the whole group, as a terminal sends it) once `ready` shows on its output. Resolves with the exit
- * status, the output, and the seconds from Ctrl-C to the exit. (npm run passes the status on; npm
- * itself, also sent SIGINT, then ends by the signal, which a shell reports as 130 too.)
+ * `command` in a process group of its own, as a terminal runs it; Ctrl-C (SIGINT to the whole group,
+ * as a terminal sends it) once `ready` shows on its output. Resolves with the exit status or signal,
+ * the output, and the seconds from Ctrl-C to the exit.
  */
-function interruptScript(script: string, args: string[], ready: RegExp): Promise<{ status: number | null; output: string; seconds: number }> {
+function interruptRun(command: string[], ready: RegExp): Promise<{ status: number | null; signal: string | null; output: string; seconds: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', `${script}.ts`), ...args], {
-      cwd: root,
-      detached: true,
-      env: { ...process.env, FASHION_MNIST_IMAGES: '6000' },
-    });
+    const child = spawn(command[0], command.slice(1), { cwd: root, detached: true, env: { ...process.env, FASHION_MNIST_IMAGES: '6000' } });
     let output = '';
     let pressed = 0;
     const deadline = setTimeout(() => {
       process.kill(-child.pid!, 'SIGKILL');
-      reject(new Error(`scripts/${script}.ts did not end in time:\n${output.slice(-2000)}`));
+      reject(new Error(`${command.join(' ')} did not end in time:\n${output.slice(-2000)}`));
     }, 5 * 60_000);
     const read = (d: Buffer) => {
       output += d;
@@ -134,18 +129,21 @@ function interruptScript(script: string, args: string[], ready: RegExp): Promise
     };
     child.stdout.on('data', read);
     child.stderr.on('data', read);
-    child.on('exit', (status) => {
+    child.on('exit', (status, signal) => {
       clearTimeout(deadline);
-      resolve({ status, output, seconds: (performance.now() - pressed) / 1000 });
+      resolve({ status, signal, output, seconds: (performance.now() - pressed) / 1000 });
     });
   });
 }
+
+/** scripts/NAME.ts run as npm's script runs it, without npm and tsx in between, so that its own exit status shows. */
+const script = (name: string, ...args: string[]) => [process.execPath, '--import', 'tsx', path.join(root, 'scripts', `${name}.ts`), ...args];
 
 test('Ctrl-C during npm run train ends it within seconds with status 130, saying where, and saves nothing', async (t) => {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'train-stop-'));
   const save = path.join(parent, 'model');
   try {
-    const run = await interruptScript('train', ['--epochs', '50', '--batch-size', '512', '--save', save], /Epoch 1\/50/);
+    const run = await interruptRun(script('train', '--epochs', '50', '--batch-size', '512', '--save', save), /Epoch 1\/50/);
     t.diagnostic(`ended ${run.seconds.toFixed(2)} s after Ctrl-C`);
     assert.equal(run.status, 130, run.output.slice(-2000));
     assert.match(run.output, /^train: stopped by Ctrl-C during epoch [23] of 50 \([12] finished\); nothing was saved$/m);
@@ -158,9 +156,16 @@ test('Ctrl-C during npm run train ends it within seconds with status 130, saying
 });
 
 test('Ctrl-C during npm run bench ends it within seconds with status 130', async (t) => {
-  const run = await interruptScript('bench', ['--steps', '1000', '--batch-size', '512'], /trainable parameters/);
+  const run = await interruptRun(script('bench', '--steps', '1000', '--batch-size', '512'), /trainable parameters/);
   t.diagnostic(`ended ${run.seconds.toFixed(2)} s after Ctrl-C`);
   assert.equal(run.status, 130, run.output.slice(-2000));
   assert.match(run.output, /^bench: stopped by Ctrl-C$/m);
   assert.ok(run.seconds < 5, `ended ${run.seconds} s after Ctrl-C`);
+});
+
+test('Ctrl-C in a terminal running npm run train: npm, tsx and the script each get the SIGINT, and the run still ends as stopped, with status 130', async () => {
+  const run = await interruptRun(['npm', 'run', '-s', 'train', '--', '--epochs', '50', '--batch-size', '512'], /Epoch 1\/50/);
+  // npm ends by the signal itself (a shell reports that as 130 too) or passes the script's 130 on.
+  assert.ok(run.status === 130 || run.signal === 'SIGINT', `status ${run.status}, signal ${run.signal}: ${run.output.slice(-1000)}`);
+  assert.match(run.output, /^train: stopped by Ctrl-C during epoch [23] of 50 \([12] finished\); nothing was saved$/m);
 });

@@ -42,6 +42,9 @@ export class GradientWorker {
       if (reply.type !== 'ready') throw new Error(`gradient worker ${index} sent "${reply.type}" before "ready"`);
       return reply.backend;
     });
+    // The engine awaits `ready` only while it starts; a worker ended before that (a stop signal that
+    // had already aborted) must not leave its rejection unhandled, which the wasm backend made fatal.
+    this.ready.catch(() => undefined);
   }
 
   /** Sends `request`; rejects with a WorkerTimeoutError naming `task` if no answer comes within `timeoutMs`. */

@@ -2,6 +2,7 @@ import type { LabeledTensors } from '../data/tensors';
 import { buildZooModel } from '../model/zoo';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { formatEpochLog, type NamedHistory } from './epoch-log';
+import { stopSignal } from '../util/interrupt';
 import { train, TrainingDivergedError, TrainingStoppedError, type TrainOptions } from './train';
 
 /** One setting of a comparison: its name, full hyperparameters and history. */
@@ -31,21 +32,30 @@ export async function compareSettings(
   trainOptions: (name: string, hp: Hyperparameters) => TrainOptions = printWithName,
 ): Promise<SettingRun[]> {
   const runs: SettingRun[] = [];
-  const names = Object.keys(settings);
-  for (const [name, overrides] of Object.entries(settings)) {
-    const hp = resolveHyperparameters({ ...base, ...overrides });
-    const model = buildZooModel(hp.model, hp);
-    try {
-      runs.push({ name, hp, history: await train(model, data, hp, trainOptions(name, hp)), diverged: false });
-    } catch (e) {
-      if (e instanceof TrainingStoppedError) {
-        throw new TrainingStoppedError(`${e.stop} of setting "${name}" (${runs.length} of ${names.length} settings finished)`, e.history, 'its model is disposed');
+  const settingCount = Object.keys(settings).length;
+  // One stop for the whole comparison: an interrupt between two settings stops it too.
+  const stop = stopSignal();
+  try {
+    for (const [name, overrides] of Object.entries(settings)) {
+      const hp = resolveHyperparameters({ ...base, ...overrides });
+      const options = trainOptions(name, hp);
+      const model = buildZooModel(hp.model, hp);
+      try {
+        const signal = options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal;
+        runs.push({ name, hp, history: await train(model, data, hp, { ...options, signal }), diverged: false });
+      } catch (e) {
+        if (e instanceof TrainingStoppedError) {
+          const where = `${e.stop} of setting "${name}" (${runs.length} of ${settingCount} settings finished)`;
+          throw new TrainingStoppedError(where, e.history, 'its model is disposed');
+        }
+        if (!(e instanceof TrainingDivergedError)) throw e;
+        runs.push({ name, hp, history: e.history, diverged: true });
+      } finally {
+        model.dispose();
       }
-      if (!(e instanceof TrainingDivergedError)) throw e;
-      runs.push({ name, hp, history: e.history, diverged: true });
-    } finally {
-      model.dispose();
     }
+  } finally {
+    stop.release();
   }
   return runs;
 }

@@ -10,8 +10,12 @@ import { checkpoint, stopSignal, type StopSignal } from '../util/interrupt';
 import { kerasEpochLog, type EpochLog, type KerasLogs } from './epoch-log';
 import { rememberHistory, stoppedTraining } from './train';
 
-// A fit() that failed for another reason never reaches onTrainEnd; the next one releases its listener.
-let listening: StopSignal | undefined;
+/**
+ * The stop signals of fits begun. A fit() that fails for another reason never
+ * reaches onTrainEnd: the next fit releases its signal (and an interrupt
+ * finds it not running, so it does not hold the cell).
+ */
+const begun = new Set<{ stop: StopSignal; running: () => boolean }>();
 
 class StopFitOnInterrupt extends tf.Callback {
   private stop: StopSignal | undefined;
@@ -22,8 +26,17 @@ class StopFitOnInterrupt extends tf.Callback {
   private cutShort = false;
 
   async onTrainBegin(): Promise<void> {
-    listening?.release();
-    listening = this.stop = stopSignal();
+    for (const fit of begun) {
+      if (!fit.running()) {
+        fit.stop.release();
+        begun.delete(fit);
+      }
+    }
+    // tfjs's fit() sets isTraining (protected) from its start to its end, failed or not.
+    const model = this.model as unknown as { isTraining?: boolean } | undefined;
+    const running = () => model?.isTraining === true;
+    this.stop = stopSignal(undefined, running);
+    begun.add({ stop: this.stop, running });
     if (this.model) rememberHistory(this.model, this.history);
   }
 
@@ -34,7 +47,7 @@ class StopFitOnInterrupt extends tf.Callback {
   }
 
   async onBatchEnd(batch: number): Promise<void> {
-    await checkpoint().catch(() => undefined);
+    await checkpoint();
     // After the last batch the epoch's validation has run: it finishes, and the next epoch does not begin.
     if (this.stop?.signal.aborted && batch + 1 < this.batches()) {
       this.cutShort = true;
@@ -52,13 +65,14 @@ class StopFitOnInterrupt extends tf.Callback {
     this.history.push(await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000));
   }
 
+  // A stop after the last epoch's validation ends nothing: fit() returns, as train() does then.
   async onTrainEnd(): Promise<void> {
-    await this.throwIfStopped();
     this.stop?.release();
   }
 
   private batches(): number {
-    const { samples, batchSize } = this.params ?? {};
+    const { samples, batchSize, steps } = this.params ?? {};
+    if (typeof steps === 'number') return steps;
     return typeof samples === 'number' && typeof batchSize === 'number' ? Math.ceil(samples / batchSize) : Infinity;
   }
 

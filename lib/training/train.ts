@@ -92,10 +92,15 @@ export class TrainingStoppedError extends Error {
     this.stack = `${this.name}: ${message}`;
     Object.defineProperties(this, { history: { value: history }, stop: { value: stop } });
   }
+
+  /** The same stop, with other advice (a caller that disposed the model says so). */
+  withAdvice(advice: string): TrainingStoppedError {
+    return new TrainingStoppedError(this.stop, this.history, advice);
+  }
 }
 
 /** "stopped by Kernel -> Interrupt during epoch 4 of 25 (3 finished)": `epoch` counts from 1, 0 is before the first. */
-export function describeStop(signal: AbortSignal, epoch: number, epochs: number, finished: number): string {
+function describeStop(signal: AbortSignal, epoch: number, epochs: number, finished: number): string {
   const where = epoch === 0 ? `before epoch 1 of ${epochs}` : `during epoch ${Math.min(epoch, epochs)} of ${epochs} (${finished} finished)`;
   return `stopped by ${stoppedBy(signal)} ${where}`;
 }
@@ -125,7 +130,8 @@ export function trainingHistory(model: tf.LayersModel): EpochLog[] {
  * One optimiser step: the gradients of the rows `indices` of `data`, applied
  * by `optimizer`. Returns the batch's loss sum and right answers (before the
  * update). When `signal` aborts first, it rejects with the signal's reason
- * and applies nothing.
+ * and applies no gradients (the project's engines leave the model's
+ * batch-norm statistics as they were, too).
  */
 export async function trainStep(
   engine: GradientEngine,
@@ -280,8 +286,9 @@ export async function train(
     if (!stop.signal.aborted) throw e;
     throw stoppedTraining(stop.signal, epoch, hp.epochs, history);
   } finally {
-    stop.release();
     watch?.dispose();
     if (!opts.engine) await engine?.dispose();
+    // Last: until its workers are gone, an interrupt is this run's to handle.
+    stop.release();
   }
 }

@@ -3,20 +3,20 @@
  * SIGINT; tslab's own handler only rejects the running cell's promise, so
  * whatever the cell started would go on (tslab 1.0.22, main.js). The
  * project's kernel launcher (scripts/kernel/launch.cjs) turns the signal
- * into INTERRUPT_EVENT on `process` first; a loop that is running listens for
- * it, aborts its stop signal and ends its cell itself. With no listener, the
- * launcher interrupts the cell as tslab would.
+ * into INTERRUPT_EVENT on `process` first, with an `ack` callback; a loop
+ * that is running calls `ack`, aborts its stop signal and ends its cell
+ * itself. When no loop acknowledges, the launcher interrupts the cell as
+ * tslab would.
  */
 
-/** The event scripts/kernel/launch.cjs emits on `process` for Kernel -> Interrupt. */
+/** The event scripts/kernel/launch.cjs emits on `process` for Kernel -> Interrupt (test/interrupt.test.ts checks that both name it alike). */
 export const INTERRUPT_EVENT = 'fashion-mnist-ts:interrupt';
 
-/**
- * What the kernel launcher does on SIGINT: asks the running loops to stop.
- * True if one was listening (it then ends its cell itself).
- */
+/** What scripts/kernel/launch.cjs does on SIGINT: asks the running loops to stop. True if one was running (it then ends its cell itself). */
 export function interruptLoops(): boolean {
-  return (process.emit as (event: string) => boolean)(INTERRUPT_EVENT);
+  let running = false;
+  (process.emit as (event: string, ack: () => void) => boolean)(INTERRUPT_EVENT, () => (running = true));
+  return running;
 }
 
 /** The event loop gets a turn at least this often inside the loops, so that a signal reaches its handler. */
@@ -46,23 +46,26 @@ export interface StopSignal {
 
 /**
  * A signal that aborts when `signal` does or on the next Kernel -> Interrupt,
- * whichever comes first. While it is not released, the kernel launcher leaves
- * ending the cell to the loop.
+ * whichever comes first. While it is not released and `running()` holds, the
+ * kernel launcher leaves ending the cell to the loop; one found not running
+ * (a loop that failed without releasing it) releases itself.
  */
-export function stopSignal(signal?: AbortSignal): StopSignal {
+export function stopSignal(signal?: AbortSignal, running: () => boolean = () => true): StopSignal {
   const controller = new AbortController();
-  const onInterrupt = () => controller.abort(new StopRequest('Kernel -> Interrupt'));
+  const onInterrupt = (ack?: () => void) => {
+    if (!running()) return release();
+    ack?.();
+    controller.abort(new StopRequest('Kernel -> Interrupt'));
+  };
   const onAbort = () => controller.abort(signal?.reason);
   process.on(INTERRUPT_EVENT, onInterrupt);
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    release() {
-      process.off(INTERRUPT_EVENT, onInterrupt);
-      signal?.removeEventListener('abort', onAbort);
-    },
-  };
+  function release(): void {
+    process.off(INTERRUPT_EVENT, onInterrupt);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return { signal: controller.signal, release };
 }
 
 let lastYield = performance.now();

@@ -52,10 +52,10 @@ function reliableSockets(zmq) {
  * Kernel -> Interrupt sends the kernel SIGINT, and tslab's handler only
  * rejects the running cell's promise: whatever the cell started (training on
  * worker threads) runs on. So the signal goes first to the project's loops,
- * as INTERRUPT_EVENT on `process` (lib/util/interrupt.ts): a loop that
- * listens stops within a step and ends its cell itself, with a one-line
- * message. tslab's interrupt follows at once when nothing listened (as
- * before), or after GRACE_MS if that cell is still running.
+ * as INTERRUPT_EVENT on `process` (lib/util/interrupt.ts): a loop that is
+ * running acknowledges it, stops within a step and ends its cell itself, with
+ * a one-line message. tslab's interrupt follows at once when no loop
+ * acknowledged (as before), or after GRACE_MS if that cell is still running.
  */
 const INTERRUPT_EVENT = 'fashion-mnist-ts:interrupt';
 const GRACE_MS = 2000;
@@ -65,18 +65,19 @@ function routeInterrupts(tslabDir, start) {
   const createExecutor = executorModule.createExecutor;
   let executor = null;
   let started = 0;
-  let running = false;
+  // A depth, not a flag: tslab queues cells, but an execute within an execute must not end the outer one.
+  let running = 0;
   // main.js calls createExecutor through the module's exports, so the executor it makes is this one.
   executorModule.createExecutor = (...args) => {
     executor = createExecutor(...args);
     const execute = executor.execute;
     executor.execute = async (code) => {
       started++;
-      running = true;
+      running++;
       try {
         return await execute(code);
       } finally {
-        running = false;
+        running--;
       }
     };
     return executor;
@@ -85,9 +86,11 @@ function routeInterrupts(tslabDir, start) {
   start();
   for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.removeListener('SIGINT', listener);
   process.on('SIGINT', () => {
-    if (!process.emit(INTERRUPT_EVENT)) return executor?.interrupt();
+    let acknowledged = false;
+    process.emit(INTERRUPT_EVENT, () => (acknowledged = true));
+    if (!acknowledged) return executor?.interrupt();
     const cell = started;
-    setTimeout(() => running && started === cell && executor?.interrupt(), GRACE_MS).unref();
+    setTimeout(() => running > 0 && started === cell && executor?.interrupt(), GRACE_MS).unref();
   });
 }
 
