@@ -7,8 +7,11 @@
  * lib/pipeline.ts strings them together.
  */
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
-export { loadFashionMnist, type FashionMnist, type LabeledImages, type LoadOptions } from './data/fashion-mnist';
-export { classCounts, FRAME_COLUMNS, toDataFrame, type ClassCount } from './data/frames';
+export { loadFashionMnist, type FashionMnist, type LoadOptions } from './data/fashion-mnist';
+export { checkLabeledImages, FASHION_MNIST_SHAPE, pixelsPerImage, type ImageShape, type LabeledImages } from './data/labeled-images';
+export { loadIdxDataset, type IdxDatasetOptions } from './data/idx-dataset';
+export { readImageCsv, type ImageCsvOptions } from './data/csv';
+export { classCounts, FRAME_COLUMNS, fromDataFrame, LABEL_COLUMN, toDataFrame, type ClassCount, type FrameImagesOptions } from './data/frames';
 export { gatherRows, splitValidation, takeRows } from './data/split';
 export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
 export { Rng } from './data/rng';
@@ -22,6 +25,7 @@ export {
 } from './model/hyperparams';
 export { buildModel } from './model/cnn';
 export { buildZooModel, ZOO_MODELS, type ModelName, type ZooOptions } from './model/zoo';
+export { checkModelMatchesData, type DataShapeOptions } from './model/data-match';
 export { checkModelFits, estimateTrainingMemory, modelFootprint, ModelTooLargeError, type MemoryEstimate, type TrainingLayout } from './model/memory';
 export { buildBetterModel } from './model/better';
 export { SeededDropout } from './model/seeded-dropout';
@@ -60,8 +64,3 @@ export { notebookProgress } from './notebook/progress';
 export { modelsTableHtml, type ModelSummary } from './notebook/model-table';
 export { keepLatest } from './notebook/state';
 export { disposeData, prepareData, runExperiment, type Experiment, type PreparedData } from './pipeline';
-
-/** @deprecated The name before 0.2: `LabeledImages`. */
-export type Split = import('./data/fashion-mnist').LabeledImages;
-/** @deprecated The name before 0.2: `LabeledTensors`. */
-export type TensorSplit = import('./data/tensors').LabeledTensors;

@@ -18,7 +18,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../lib/engine/backend';
-import { PIXELS } from '../lib/data/classes';
+import { CLASS_NAMES, PIXELS } from '../lib/data/classes';
+import { FASHION_MNIST_SHAPE } from '../lib/data/labeled-images';
 import { loadFashionMnist, type FashionMnist, type LabeledImages } from '../lib/data/fashion-mnist';
 import { evaluate } from '../lib/model/predict';
 import { defaultGradientEngine } from '../lib/engine/default-engine';
@@ -63,6 +64,8 @@ async function loadData(log: (s: string) => void): Promise<{ raw: FashionMnist; 
       images: Uint8Array.from({ length: n * PIXELS }, () => rng.int(256)),
       labels: Uint8Array.from({ length: n }, () => rng.int(10)),
       count: n,
+      shape: FASHION_MNIST_SHAPE,
+      classNames: CLASS_NAMES,
     });
     return { raw: { train: random(TRAIN_IMAGES + VALIDATION_IMAGES), test: random(1) }, source: 'random pixels' };
   }

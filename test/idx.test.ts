@@ -163,13 +163,15 @@ describe('parseIdxImages / parseIdxLabels on generated files', () => {
     );
   });
 
-  it('rejects images other than 28x28', () => {
+  it('reads any image size, and rejects sizes other than the one asked for', () => {
+    const wide = parseIdxImages(...file('wide', idxImages(2, 28, 29)));
+    assert.deepEqual([wide.count, wide.rows, wide.cols, wide.pixels.length], [2, 28, 29, 2 * 28 * 29]);
     rejects(
-      () => parseIdxImages(...file('mnist-32', idxImages(2, 32, 32))),
+      () => parseIdxImages(...file('mnist-32', idxImages(2, 32, 32)), [28, 28]),
       /mnist-32/,
       /images of 32x32 pixels, expected 28x28/,
     );
-    rejects(() => parseIdxImages(...file('wide', idxImages(2, 28, 29))), /wide/, /28x29 pixels, expected 28x28/);
+    rejects(() => parseIdxImages(...file('wide', idxImages(2, 28, 29)), [28, 28]), /wide/, /28x29 pixels, expected 28x28/);
   });
 
   it('rejects an empty file, gzipped or not', () => {

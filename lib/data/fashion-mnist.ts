@@ -2,17 +2,12 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { downloadVerified, removeStaleTemps, type DownloadOptions } from './download';
-import { parseIdxImages, parseIdxLabels } from './idx';
+import { CLASS_NAMES } from './classes';
+import { idxSplit } from './idx';
 import { brokenLinkProblem, errorCode } from './errno';
+import { FASHION_MNIST_SHAPE, pixelsPerImage, type LabeledImages } from './labeled-images';
 
-/** Labelled images as stored: `count` 28x28 images, row-major, pixel values 0-255. */
-export interface LabeledImages {
-  /** count * 784 pixels, image after image, row after row. */
-  images: Uint8Array;
-  /** One class index 0-9 per image (see CLASS_NAMES). */
-  labels: Uint8Array;
-  count: number;
-}
+export type { LabeledImages } from './labeled-images';
 
 export interface FashionMnist {
   train: LabeledImages;
@@ -104,14 +99,9 @@ export async function loadFashionMnist(options: LoadOptions = {}): Promise<Fashi
     const names = FASHION_MNIST_FILES[split];
     const imagesPath = locate(dir, names.images);
     const labelsPath = locate(dir, names.labels);
-    const images = parseIdxImages(await readVerified(imagesPath, md5[names.images], options), imagesPath);
-    const labels = parseIdxLabels(await readVerified(labelsPath, md5[names.labels], options), labelsPath);
-    if (images.count !== labels.count) {
-      throw new Error(
-        `${imagesPath} holds ${images.count} images but ${labelsPath} holds ${labels.count} labels; expected one label per image`,
-      );
-    }
-    return firstImages({ images: images.pixels, labels: labels.labels, count: images.count }, limit);
+    const images = { path: imagesPath, bytes: await readVerified(imagesPath, md5[names.images], options) };
+    const labels = { path: labelsPath, bytes: await readVerified(labelsPath, md5[names.labels], options) };
+    return firstImages(idxSplit(images, labels, CLASS_NAMES, FASHION_MNIST_SHAPE), limit);
   };
   return { train: await load('train'), test: await load('test') };
 }
@@ -128,10 +118,9 @@ export function imageLimitFromEnvironment(env: NodeJS.ProcessEnv = process.env):
 }
 
 /** The first `limit` images of a split (all of them when it holds fewer); views, no copy. */
-function firstImages(split: LabeledImages, limit: number | undefined): LabeledImages {
+export function firstImages(split: LabeledImages, limit: number | undefined): LabeledImages {
   if (limit === undefined || limit >= split.count) return split;
-  const pixels = split.images.length / split.count;
-  return { images: split.images.subarray(0, limit * pixels), labels: split.labels.subarray(0, limit), count: limit };
+  return { ...split, images: split.images.subarray(0, limit * pixelsPerImage(split.shape)), labels: split.labels.subarray(0, limit), count: limit };
 }
 
 /** `dir`, else $FASHION_MNIST_DIR, else the repository's data/fashion-mnist; relative paths are from the working directory. */

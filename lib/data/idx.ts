@@ -1,5 +1,6 @@
 import { gunzipSync } from 'zlib';
-import { IMAGE_SIZE, NUM_CLASSES } from './classes';
+import { NUM_CLASSES } from './classes';
+import { checkLabeledImages, shapeText, type ImageShape, type LabeledImages } from './labeled-images';
 
 /** IDX magic: two zero bytes, element type 0x08 (unsigned byte), number of dimensions. */
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -15,7 +16,7 @@ export interface IdxImages {
 
 export interface IdxLabels {
   count: number;
-  /** One class index (0-9, see CLASS_NAMES) per image. */
+  /** One byte per image: a class index. */
   labels: Uint8Array;
 }
 
@@ -51,31 +52,50 @@ export function unpackIdx(bytes: Uint8Array, file: string): Uint8Array {
   return bytes;
 }
 
-/** Parses an IDX image file (gzip or raw) of 28x28 images. */
-export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
+/** Parses an IDX image file (gzip or raw) of grey images; `size` [rows, cols], when given, is the only size accepted. */
+export function parseIdxImages(bytes: Uint8Array, file: string, size?: readonly [number, number]): IdxImages {
   const idx = unpackIdx(bytes, file);
   const header = readHeader(idx, file, IDX_IMAGES_MAGIC, 'images');
   const count = header.getUint32(4);
   const rows = header.getUint32(8);
   const cols = header.getUint32(12);
-  if (rows !== IMAGE_SIZE || cols !== IMAGE_SIZE) {
-    throw new Error(`${file}: the header says images of ${rows}x${cols} pixels, expected ${IMAGE_SIZE}x${IMAGE_SIZE}`);
+  if (size !== undefined && (rows !== size[0] || cols !== size[1])) {
+    throw new Error(`${file}: the header says images of ${rows}x${cols} pixels, expected ${size[0]}x${size[1]}`);
   }
   const pixels = body(idx, file, header.byteLength, count, rows * cols, 'images');
   return { count, rows, cols, pixels };
 }
 
-/** Parses an IDX label file (gzip or raw) of class indices 0-9. */
-export function parseIdxLabels(bytes: Uint8Array, file: string): IdxLabels {
+/** Parses an IDX label file (gzip or raw) of class indices 0 to `classes` - 1. */
+export function parseIdxLabels(bytes: Uint8Array, file: string, classes: number = NUM_CLASSES): IdxLabels {
   const idx = unpackIdx(bytes, file);
   const header = readHeader(idx, file, IDX_LABELS_MAGIC, 'labels');
   const count = header.getUint32(4);
   const labels = body(idx, file, header.byteLength, count, 1, 'labels');
-  const bad = labels.findIndex((label) => label >= NUM_CLASSES);
+  const bad = labels.findIndex((label) => label >= classes);
   if (bad >= 0) {
-    throw new Error(`${file}: label ${labels[bad]} at index ${bad}, expected a class index 0-${NUM_CLASSES - 1}`);
+    throw new Error(`${file}: label ${labels[bad]} at index ${bad}, expected a class index 0-${classes - 1} (${classes} class names)`);
   }
   return { count, labels };
+}
+
+/**
+ * One split from its IDX image and label files' bytes: every label one of
+ * `classNames`, one label per image, and, with `shape`, images of that shape.
+ */
+export function idxSplit(
+  images: { path: string; bytes: Uint8Array },
+  labels: { path: string; bytes: Uint8Array },
+  classNames: readonly string[],
+  shape?: ImageShape,
+): LabeledImages {
+  const parsed = parseIdxImages(images.bytes, images.path, shape && [shape[0], shape[1]]);
+  const classes = parseIdxLabels(labels.bytes, labels.path, classNames.length);
+  if (parsed.count !== classes.count) {
+    throw new Error(`${images.path} holds ${parsed.count} images but ${labels.path} holds ${classes.count} labels; expected one label per image`);
+  }
+  const set = { images: parsed.pixels, labels: classes.labels, count: parsed.count, shape: [parsed.rows, parsed.cols, 1] as const, classNames };
+  return checkLabeledImages(set, `${images.path} (${shapeText(set.shape)} images)`);
 }
 
 type IdxKind = 'images' | 'labels';

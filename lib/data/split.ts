@@ -1,5 +1,4 @@
-import { PIXELS } from './classes';
-import type { LabeledImages } from './fashion-mnist';
+import { pixelsPerImage, type LabeledImages } from './labeled-images';
 import { Rng } from './rng';
 
 type TypedArray = Uint8Array | Int32Array | Float32Array;
@@ -16,7 +15,7 @@ export function gatherRows<T extends TypedArray>(source: T, rowLength: number, r
 
 /** The images of `set` at `indices`, in that order. */
 export function takeRows(set: LabeledImages, indices: ArrayLike<number>): LabeledImages {
-  return { images: gatherRows(set.images, PIXELS, indices), labels: gatherRows(set.labels, 1, indices), count: indices.length };
+  return { ...set, images: gatherRows(set.images, pixelsPerImage(set.shape), indices), labels: gatherRows(set.labels, 1, indices), count: indices.length };
 }
 
 /**

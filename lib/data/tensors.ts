@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE, PIXELS } from './classes';
-import type { LabeledImages } from './fashion-mnist';
+import type { LabeledImages } from './labeled-images';
 
 /**
- * Images as model input: pixels / 255 as float32 `[N, 28, 28, 1]`, labels
- * (class indices 0-9, exact in float32) as float32 `[N]`.
+ * Images as model input: pixels / 255 as float32 `[N, height, width,
+ * channels]`, labels (class indices, exact in float32) as float32 `[N]`, and
+ * the class names when the tensors were made from named images.
  *
  * float32, not int32, so Keras-style training works on them:
  * `model.compile({ loss: 'sparseCategoricalCrossentropy', ... })` then
@@ -18,14 +18,17 @@ import type { LabeledImages } from './fashion-mnist';
 export interface LabeledTensors {
   x: tf.Tensor4D;
   y: tf.Tensor1D;
+  /** The class names, indexed by label: what reports and figures call the classes. */
+  classNames?: readonly string[];
 }
 
 export function toTensors(set: LabeledImages): LabeledTensors {
-  const pixels = new Float32Array(set.count * PIXELS);
+  const pixels = new Float32Array(set.images.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = set.images[i] / 255;
   return {
-    x: tf.tensor4d(pixels, [set.count, IMAGE_SIZE, IMAGE_SIZE, 1]),
+    x: tf.tensor4d(pixels, [set.count, ...set.shape]),
     y: tf.tensor1d(Float32Array.from(set.labels), 'float32'),
+    classNames: set.classNames,
   };
 }
 

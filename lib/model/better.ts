@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
 import { Rng } from '../data/rng';
 import type { SeedModelOptions } from './cnn';
+import { dataShape } from './data-match';
 import { SeededDropout } from './seeded-dropout';
 
 /**
@@ -17,10 +17,11 @@ export const BETTER_MODEL_NAME = 'better_cnn';
  * The better model (the zoo's `better`), as layers not yet in a model. Two
  * convolution blocks with batch normalisation, then a normalised dense layer:
  * [Conv2D(3x3, same) -> BatchNorm -> ReLU -> MaxPool(2)] x 2 (filters, 2 x filters)
- * -> Dropout -> Flatten -> Dense -> BatchNorm -> ReLU -> Dropout -> Dense(10, softmax).
+ * -> Dropout -> Flatten -> Dense -> BatchNorm -> ReLU -> Dropout -> Dense(classes, softmax).
  * Convolutions and the hidden layer have no bias: the batch norm's offset replaces it.
  */
 export function betterModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
+  const { inputShape, numClasses } = dataShape(hp);
   const rng = new Rng(hp.seed);
   const init = () => tf.initializers.glorotUniform({ seed: rng.seed() });
   const blocks = [hp.filters, 2 * hp.filters].flatMap((filters, i) => {
@@ -28,7 +29,7 @@ export function betterModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
     return [
       tf.layers.conv2d({
         name: `${block}_conv`,
-        ...(i === 0 ? { inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1] } : {}),
+        ...(i === 0 ? { inputShape } : {}),
         filters,
         kernelSize: 3,
         padding: 'same',
@@ -48,7 +49,7 @@ export function betterModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
     tf.layers.batchNormalization({ name: 'hidden_bn', momentum: BN_MOMENTUM }),
     tf.layers.reLU({ name: 'hidden_relu' }),
     new SeededDropout({ name: 'hidden_dropout', rate: hp.dropout, seed: rng.seed() }),
-    tf.layers.dense({ name: 'output', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: init() }),
+    tf.layers.dense({ name: 'output', units: numClasses, activation: 'softmax', kernelInitializer: init() }),
   ];
 }
 

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
 import { Rng } from '../data/rng';
+import { dataShape, type DataShapeOptions } from './data-match';
 import { SeededDropout } from './seeded-dropout';
 
-/** What shapes the original CNN (and the better model); `Hyperparameters` has all of it. */
-export interface SeedModelOptions {
+/** What shapes the original CNN (and the better model): `Hyperparameters` and the data's shape. */
+export interface SeedModelOptions extends DataShapeOptions {
   /** Number of 3x3 convolution filters. */
   filters: number;
   /** Units of the hidden dense layer. */
@@ -19,15 +19,16 @@ export const SEED_MODEL_NAME = 'fashion_cnn';
 
 /**
  * The original notebook's CNN, as layers not yet in a model:
- * Conv2D(3x3, relu) -> MaxPool(2) -> Dropout -> Flatten -> Dense(relu) -> Dense(10, softmax).
+ * Conv2D(3x3, relu) -> MaxPool(2) -> Dropout -> Flatten -> Dense(relu) -> Dense(classes, softmax).
  */
 export function seedModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
+  const { inputShape, numClasses } = dataShape(hp);
   const rng = new Rng(hp.seed);
   const init = () => tf.initializers.glorotUniform({ seed: rng.seed() });
   return [
     tf.layers.conv2d({
       name: 'conv',
-      inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1],
+      inputShape,
       filters: hp.filters,
       kernelSize: 3,
       activation: 'relu',
@@ -37,7 +38,7 @@ export function seedModelLayers(hp: SeedModelOptions): tf.layers.Layer[] {
     new SeededDropout({ name: 'dropout', rate: hp.dropout, seed: rng.seed() }),
     tf.layers.flatten({ name: 'flatten' }),
     tf.layers.dense({ name: 'hidden', units: hp.denseUnits, activation: 'relu', kernelInitializer: init() }),
-    tf.layers.dense({ name: 'output', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: init() }),
+    tf.layers.dense({ name: 'output', units: numClasses, activation: 'softmax', kernelInitializer: init() }),
   ];
 }
 

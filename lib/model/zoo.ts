@@ -1,9 +1,11 @@
 /**
  * The model zoo: every model a notebook or the command line builds by name,
  * in one call, as in a Keras code example. Each is a `tf.Sequential` from
- * 28x28x1 images to 10 softmax probabilities:
+ * images (28x28x1 unless `inputShape` says otherwise) to softmax
+ * probabilities (10 unless `numClasses` says otherwise):
  *
  *   const model = buildZooModel('bn-cnn', hp);
+ *   const digits3 = buildZooModel('seed', { ...hp, inputShape: [32, 32, 3], numClasses: 3 });
  *
  * Weights are initialised from `hp.seed` and dropout is SeededDropout, so the
  * same seed trains the same model. Layers carry the names Keras gives them
@@ -11,24 +13,26 @@
  * which keep their names so that models saved before still load.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE, NUM_CLASSES } from '../data/classes';
+import { FASHION_MNIST_SHAPE } from '../data/labeled-images';
 import { Rng } from '../data/rng';
 import { BETTER_MODEL_NAME, betterModelLayers } from './better';
 import { SEED_MODEL_NAME, seedModelLayers, type SeedModelOptions } from './cnn';
+import { dataShape } from './data-match';
 import { SeededDropout } from './seeded-dropout';
 
 export const ZOO_MODELS = ['seed', 'keras-convnet', 'bn-cnn', 'mlp', 'better'] as const;
 export type ModelName = (typeof ZOO_MODELS)[number];
 
 /**
- * What zoo models are built from (`Hyperparameters` has it all): `seed` for
- * every model; `filters`, `denseUnits` and `dropout` shape the seed and better
- * models only, the others being fixed architectures.
+ * What zoo models are built from (`Hyperparameters` has all but the data's
+ * shape): `seed`, `inputShape` and `numClasses` for every model; `filters`,
+ * `denseUnits` and `dropout` shape the seed and better models only, the
+ * others being fixed architectures.
  */
 export type ZooOptions = SeedModelOptions;
 
-/** One image, as every zoo model takes it. */
-export const INPUT_SHAPE = [IMAGE_SIZE, IMAGE_SIZE, 1];
+/** What a zoo model built without `inputShape` takes: one Fashion-MNIST image. */
+export const INPUT_SHAPE: number[] = [...FASHION_MNIST_SHAPE];
 
 /** Makes one model's layers: initialisers and dropout seeded in layer order, Keras' layer names. */
 class LayerMaker {
@@ -93,16 +97,17 @@ const ZOO: Record<ModelName, ZooEntry> = {
   // Keras' "Simple MNIST convnet" example: 34,826 parameters.
   'keras-convnet': {
     name: 'keras_convnet',
-    layers: ({ seed }) => {
-      const k = new LayerMaker(seed);
+    layers: (options) => {
+      const { inputShape, numClasses } = dataShape(options);
+      const k = new LayerMaker(options.seed);
       return [
-        k.conv(32, { activation: 'relu', inputShape: INPUT_SHAPE }),
+        k.conv(32, { activation: 'relu', inputShape }),
         k.maxPool(),
         k.conv(64, { activation: 'relu' }),
         k.maxPool(),
         k.flatten(),
         k.dropout(0.5),
-        k.dense(NUM_CLASSES, 'softmax'),
+        k.dense(numClasses, 'softmax'),
       ];
     },
   },
@@ -110,28 +115,30 @@ const ZOO: Record<ModelName, ZooEntry> = {
   // Two blocks of two convolutions with batch normalisation: 468,458 trainable parameters.
   'bn-cnn': {
     name: 'bn_cnn',
-    layers: ({ seed }) => {
-      const k = new LayerMaker(seed);
-      const convBnRelu = (filters: number, inputShape?: number[]) => [
-        k.conv(filters, { padding: 'same', ...(inputShape && { inputShape }) }),
+    layers: (options) => {
+      const { inputShape, numClasses } = dataShape(options);
+      const k = new LayerMaker(options.seed);
+      // `input`: the model's input shape, for its first layer.
+      const convBnRelu = (filters: number, input?: number[]) => [
+        k.conv(filters, { padding: 'same', ...(input && { inputShape: input }) }),
         k.batchNorm(),
         k.relu(),
       ];
-      const block = (filters: number, inputShape?: number[]) => [
-        ...convBnRelu(filters, inputShape),
+      const block = (filters: number, input?: number[]) => [
+        ...convBnRelu(filters, input),
         ...convBnRelu(filters),
         k.maxPool(),
         k.dropout(0.25),
       ];
       return [
-        ...block(32, INPUT_SHAPE),
+        ...block(32, inputShape),
         ...block(64),
         k.flatten(),
         k.dense(128),
         k.batchNorm(),
         k.relu(),
         k.dropout(0.5),
-        k.dense(NUM_CLASSES, 'softmax'),
+        k.dense(numClasses, 'softmax'),
       ];
     },
   },
@@ -139,9 +146,10 @@ const ZOO: Record<ModelName, ZooEntry> = {
   // A multilayer perceptron, the baseline without convolutions: 203,530 parameters.
   mlp: {
     name: 'mlp',
-    layers: ({ seed }) => {
-      const k = new LayerMaker(seed);
-      return [k.flatten({ inputShape: INPUT_SHAPE }), k.dense(256, 'relu'), k.dropout(0.2), k.dense(NUM_CLASSES, 'softmax')];
+    layers: (options) => {
+      const { inputShape, numClasses } = dataShape(options);
+      const k = new LayerMaker(options.seed);
+      return [k.flatten({ inputShape: inputShape }), k.dense(256, 'relu'), k.dropout(0.2), k.dense(numClasses, 'softmax')];
     },
   },
 

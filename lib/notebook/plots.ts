@@ -1,5 +1,5 @@
-import { CLASS_NAMES, IMAGE_SIZE, PIXELS } from '../data/classes';
-import type { LabeledImages } from '../data/fashion-mnist';
+import { CLASS_NAMES } from '../data/classes';
+import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type LabeledImages } from '../data/labeled-images';
 import { classificationReport } from '../report/metrics';
 import type { F1Change } from '../report/model-comparison';
 import type { EpochLog, NamedHistory } from '../training/epoch-log';
@@ -10,8 +10,8 @@ export interface Figure {
   layout: Record<string, unknown>;
 }
 
-/** Images as stored: `count` 28x28 images of 0-255 pixels, row-major. */
-export type Images = Pick<LabeledImages, 'images' | 'count'>;
+/** Images as stored: `count` images of 0-255 values, row-major, of `shape` (28x28x1 when it is not given). */
+export type Images = Pick<LabeledImages, 'images' | 'count'> & Partial<Pick<LabeledImages, 'shape'>>;
 
 /** Blank pixels left of each tile, and above it per line of its title. */
 const GAP = 10;
@@ -23,34 +23,48 @@ const TITLE_HEIGHT = 60;
 /**
  * Any images as tiles, `cols` to a row, each with a title above it (`<br>`
  * starts a second line), e.g. the model's mistakes with their true and
- * predicted classes. One heat map instead of a subplot per image keeps the
- * figure light.
+ * predicted classes. One trace instead of a subplot per image keeps the
+ * figure light: a heat map for grey images, an image trace for colour (RGB).
  */
 export function imageGalleryFigure(tiles: Images, titles: readonly string[], cols = 8, title = `${tiles.count} images`): Figure {
+  const [height, width, channels] = tiles.shape ?? FASHION_MNIST_SHAPE;
+  const pixels = pixelsPerImage([height, width, channels]);
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be a positive integer, got ${cols}`);
   if (titles.length !== tiles.count) {
     throw new RangeError(`${tiles.count} images but ${titles.length} titles were given; expected one title per image`);
   }
-  if (tiles.images.length !== tiles.count * PIXELS) {
-    throw new RangeError(`images holds ${tiles.images.length} pixels; expected count * ${PIXELS} = ${tiles.count * PIXELS}`);
+  if (tiles.images.length !== tiles.count * pixels) {
+    throw new RangeError(`images holds ${tiles.images.length} pixels; expected count * ${pixels} = ${tiles.count * pixels}`);
+  }
+  if (channels !== 1 && channels !== 3) {
+    throw new RangeError(`images of ${shapeText([height, width, channels])} cannot be drawn: expected 1 channel (grey) or 3 (RGB)`);
   }
   const rows = Math.max(1, Math.ceil(tiles.count / cols));
   const titleLines = Math.max(1, ...titles.map((t) => t.split('<br>').length));
   const gapAbove = GAP * titleLines;
-  const cellWidth = IMAGE_SIZE + GAP;
-  const cellHeight = IMAGE_SIZE + gapAbove;
-  const z: (number | null)[][] = Array.from({ length: rows * cellHeight }, () => new Array(cols * cellWidth).fill(null));
+  const cellWidth = width + GAP;
+  const cellHeight = height + gapAbove;
+  // Gaps: null in a heat map (not drawn), white in an image.
+  const gap = channels === 1 ? null : [255, 255, 255];
+  const z: unknown[][] = Array.from({ length: rows * cellHeight }, () => new Array(cols * cellWidth).fill(gap));
   const annotations: Record<string, unknown>[] = [];
   for (let i = 0; i < tiles.count; i++) {
     const top = Math.floor(i / cols) * cellHeight + gapAbove;
     const left = (i % cols) * cellWidth;
-    for (let r = 0; r < IMAGE_SIZE; r++) {
-      for (let c = 0; c < IMAGE_SIZE; c++) z[top + r][left + c] = tiles.images[i * PIXELS + r * IMAGE_SIZE + c];
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const at = i * pixels + (r * width + c) * channels;
+        z[top + r][left + c] = channels === 1 ? tiles.images[at] : Array.from(tiles.images.subarray(at, at + 3));
+      }
     }
-    annotations.push({ x: left + IMAGE_SIZE / 2 - 0.5, y: top - gapAbove / 2, text: titles[i], showarrow: false, font: { size: 10 } });
+    annotations.push({ x: left + width / 2 - 0.5, y: top - gapAbove / 2, text: titles[i], showarrow: false, font: { size: 10 } });
   }
+  const trace =
+    channels === 1
+      ? { type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, hoverongaps: false, zmin: 0, zmax: 255 }
+      : { type: 'image', z };
   return {
-    data: [{ type: 'heatmap', z, colorscale: 'Greys', reversescale: true, showscale: false, hoverongaps: false, zmin: 0, zmax: 255 }],
+    data: [trace],
     layout: {
       // Left-aligned: a long gallery title, centred, ran under plotly's mode bar at the top right.
       title: { text: title, x: 0, xref: 'paper', xanchor: 'left' },
@@ -65,10 +79,10 @@ export function imageGalleryFigure(tiles: Images, titles: readonly string[], col
   };
 }
 
-/** The first `rows * cols` images, each titled with its class. */
-export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classNames: readonly string[] = CLASS_NAMES): Figure {
+/** The first `rows * cols` images, each titled with its class (the data's names unless `classNames` says otherwise). */
+export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classNames: readonly string[] = split.classNames ?? CLASS_NAMES): Figure {
   const count = Math.min(rows * cols, split.count);
-  const first = { images: split.images.subarray(0, count * PIXELS), count };
+  const first = { images: split.images.subarray(0, count * pixelsPerImage(split.shape ?? FASHION_MNIST_SHAPE)), count, shape: split.shape };
   const titles = Array.from(split.labels.subarray(0, count), (label) => classNames[label]);
   return imageGalleryFigure(first, titles, cols, `First ${count} training images`);
 }
@@ -121,7 +135,7 @@ export function curvesFigure(runs: readonly NamedHistory[], metric: EpochMetric)
  * Share of each class's images classified correctly (its recall), with the
  * overall accuracy as a dashed line to see which classes pull it down.
  */
-export function perClassAccuracyFigure(matrix: readonly (readonly number[])[], classNames: readonly string[] = CLASS_NAMES): Figure {
+export function perClassAccuracyFigure(matrix: readonly (readonly number[])[], classNames: readonly string[] = defaultClassNames(matrix.length)): Figure {
   const { classes, accuracy } = classificationReport(matrix, classNames);
   const recalls = classes.map((c) => c.recall);
   return {
@@ -155,7 +169,7 @@ export function perClassAccuracyFigure(matrix: readonly (readonly number[])[], c
 /** Counts heat map, true classes down, predicted across, counts in the cells. */
 export function confusionMatrixFigure(
   matrix: readonly (readonly number[])[],
-  classNames: readonly string[] = CLASS_NAMES,
+  classNames: readonly string[] = defaultClassNames(matrix.length),
   title = 'Confusion matrix (test set)',
 ): Figure {
   return {

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
-import { CLASS_NAMES, NUM_CLASSES } from '../data/classes';
+import { defaultClassNames } from '../data/labeled-images';
 import type { LabeledTensors } from '../data/tensors';
+import { checkModelMatchesData, modelIo } from '../model/data-match';
 import { predict, type Evaluation } from '../model/predict';
 import { classificationReport, confusionMatrix, type ClassificationReport } from './metrics';
 import { argMaxRows } from './predictions';
@@ -13,10 +14,17 @@ export interface TestResults extends Evaluation {
   report: ClassificationReport;
 }
 
-/** Loss, accuracy, predictions, confusion matrix and classification report from one pass over `test`. */
+/**
+ * Loss, accuracy, predictions, confusion matrix and classification report
+ * from one pass over `test`, one row per output of the model, named by the
+ * data's class names (prepareData and toTensors carry them).
+ */
 export async function testModel(model: tf.LayersModel, test: LabeledTensors): Promise<TestResults> {
+  checkModelMatchesData(model, test, 'test data');
+  const { classes } = modelIo(model);
   const { loss, accuracy, probabilities } = await predict(model, test);
-  const predicted = argMaxRows(probabilities, NUM_CLASSES);
-  const matrix = confusionMatrix(await test.y.data(), predicted, NUM_CLASSES);
-  return { loss, accuracy, predicted, probabilities, confusionMatrix: matrix, report: classificationReport(matrix, CLASS_NAMES) };
+  const predicted = argMaxRows(probabilities, classes);
+  const matrix = confusionMatrix(await test.y.data(), predicted, classes);
+  const names = test.classNames ? Array.from({ length: classes }, (_, i) => test.classNames![i] ?? String(i)) : defaultClassNames(classes);
+  return { loss, accuracy, predicted, probabilities, confusionMatrix: matrix, report: classificationReport(matrix, names) };
 }

@@ -1,14 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../data/classes';
 
-/** Cross-entropy of a uniform guess over the classes: where training starts. */
-export const CHANCE_LOSS = Math.log(NUM_CLASSES);
+/** Cross-entropy of a uniform guess over `classes` classes: where training starts. */
+export const chanceLoss = (classes: number) => Math.log(classes);
 /**
  * A window's mean loss above this is divergence. The clipped loss tops out at
  * -ln(1e-7) = 16.1 per image, where a run whose weights blew up sits; four
- * times chance is well clear of any mean a working run passes through.
+ * times chance is well clear of any mean a working run passes through. At
+ * least 4 ln 2, so that two or three classes still leave that room.
  */
-export const DIVERGED_LOSS = 4 * CHANCE_LOSS;
+export const divergedLoss = (classes: number) => 4 * chanceLoss(Math.max(2, classes));
+/** Fashion-MNIST's chance loss, ln 10. */
+export const CHANCE_LOSS = chanceLoss(NUM_CLASSES);
+/** Fashion-MNIST's divergence threshold, 4 ln 10 = 9.21. */
+export const DIVERGED_LOSS = divergedLoss(NUM_CLASSES);
 /**
  * Training images a window of steps covers at least (one step when a batch
  * has that many; one epoch when an epoch has fewer). One image adds at most
@@ -17,11 +22,13 @@ export const DIVERGED_LOSS = 4 * CHANCE_LOSS;
  */
 export const DIVERGENCE_WINDOW_IMAGES = 1024;
 
-/** The rule, as the error message states it. */
-export const DIVERGENCE_RULE =
+/** The rule for `classes` classes, as the error message states it. */
+export const divergenceRule = (classes: number) =>
   `training stops when a step's loss is NaN or infinite, or when the mean loss over consecutive steps covering ` +
-  `${DIVERGENCE_WINDOW_IMAGES} training images (or an epoch, if it has fewer) stays above ${DIVERGED_LOSS.toFixed(2)} (guessing gives ${CHANCE_LOSS.toFixed(2)}); ` +
+  `${DIVERGENCE_WINDOW_IMAGES} training images (or an epoch, if it has fewer) stays above ${divergedLoss(classes).toFixed(2)} (guessing gives ${chanceLoss(classes).toFixed(2)}); ` +
   `one wrong image, one unlucky batch or a rising validation loss (overfitting) never stops it`;
+/** Fashion-MNIST's rule. */
+export const DIVERGENCE_RULE = divergenceRule(NUM_CLASSES);
 
 /**
  * Watches the training loss for divergence: NaN or infinity at any step, or a
@@ -38,12 +45,16 @@ export class DivergenceWatch {
   private steps = 0;
   private checkpoint: tf.Tensor[];
   private readonly windowImages: number;
+  private readonly threshold: number;
 
+  /** `classes`: the model's outputs, which set the chance loss. */
   constructor(
     private readonly weights: tf.Variable[],
     imagesPerEpoch: number,
+    classes: number = NUM_CLASSES,
   ) {
     this.windowImages = Math.min(DIVERGENCE_WINDOW_IMAGES, imagesPerEpoch);
+    this.threshold = divergedLoss(classes);
     // Clones share the variables' data; an optimiser step assigns new data and leaves theirs alone.
     this.checkpoint = weights.map((w) => tf.clone(w));
   }
@@ -56,7 +67,7 @@ export class DivergenceWatch {
     this.steps += 1;
     if (this.images < this.windowImages) return null;
     const mean = this.lossSum / this.images;
-    if (mean > DIVERGED_LOSS) {
+    if (mean > this.threshold) {
       return `the mean loss over the last ${this.steps} step${this.steps > 1 ? 's' : ''} (${this.images} images) is ${mean.toFixed(2)}`;
     }
     tf.dispose(this.checkpoint);

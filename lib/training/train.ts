@@ -4,12 +4,13 @@ import type { LabeledTensors } from '../data/tensors';
 import { defaultGradientEngine } from '../engine/default-engine';
 import type { GradientEngine } from '../engine/gradient-engine';
 import type { Hyperparameters } from '../model/hyperparams';
+import { checkModelMatchesData, modelIo } from '../model/data-match';
 import { evaluate, type Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
 import { checkpoint, stopSignal, stoppedBy } from '../util/interrupt';
 import { Adam } from './adam';
 import type { LearningRateSchedule } from './schedule';
-import { DIVERGENCE_RULE, DivergenceWatch } from './divergence';
+import { divergenceRule, DivergenceWatch } from './divergence';
 import { formatEpochLog, type EpochLog } from './epoch-log';
 
 // Keeps the shuffling stream apart from the other streams seeded with the same number.
@@ -62,7 +63,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
-/** Thrown when training diverges (DIVERGENCE_RULE); the model keeps the weights from before the diverging steps. */
+/** Thrown when training diverges (divergenceRule); the model keeps the weights from before the diverging steps. */
 export class TrainingDivergedError extends Error {
   constructor(
     message: string,
@@ -190,6 +191,9 @@ export async function train(
   const quiet = opts.verbose === 0;
   const onEpochEnd = opts.onEpochEnd ?? (quiet ? undefined : (log: EpochLog, epochs: number) => console.log(formatEpochLog(log, epochs)));
   const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
+  const { classes } = modelIo(model);
+  checkModelMatchesData(model, data.train, 'training data');
+  checkModelMatchesData(model, data.validation, 'validation data');
   const stop = stopSignal(opts.signal);
   const history: EpochLog[] = [];
   let epoch = 0;
@@ -201,7 +205,7 @@ export async function train(
     const variables = trainableVariables(model);
     const optimizer = new Adam(variables, hp.learningRate);
     const n = data.train.x.shape[0];
-    watch = new DivergenceWatch(variables, n);
+    watch = new DivergenceWatch(variables, n, classes);
     const shuffleRng = new Rng(hp.seed ^ SHUFFLE_STREAM);
     const batches = Math.ceil(n / hp.batchSize);
     // A Sequential keeps stopTraining on an inner model it makes on its first apply() or compile();
@@ -223,7 +227,7 @@ export async function train(
     const diverged = (where: string) => {
       watch!.restore();
       return new TrainingDivergedError(
-        `training diverged ${where}. The rule: ${DIVERGENCE_RULE}. ` +
+        `training diverged ${where}. The rule: ${divergenceRule(classes)}. ` +
           `The model keeps the weights from before the diverging steps. ` +
           `Lower the learning rate (it is ${hp.learningRate}; the original uses 0.001) and train again.`,
         history,

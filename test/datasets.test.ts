@@ -1,0 +1,215 @@
+/**
+ * Labelled image sets other than Fashion-MNIST as the shipped files: IDX
+ * folders of any image size, Kaggle's CSV form, DataFrames filtered,
+ * relabelled and concatenated in danfo, colour images; and every refusal
+ * that keeps such data from training silently wrong.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import * as dfd from 'danfojs-node';
+import { CLASS_NAMES } from '../lib/data/classes';
+import { readImageCsv } from '../lib/data/csv';
+import { fromDataFrame, toDataFrame } from '../lib/data/frames';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/data/idx';
+import { loadIdxDataset } from '../lib/data/idx-dataset';
+import type { LabeledImages } from '../lib/data/labeled-images';
+import { takeRows } from '../lib/data/split';
+import { toTensors } from '../lib/data/tensors';
+import { selectBackend } from '../lib/engine/backend';
+import { resolveHyperparameters } from '../lib/model/hyperparams';
+import { buildZooModel } from '../lib/model/zoo';
+import { imageGridFigure } from '../lib/notebook/plots';
+import { disposeData, prepareData } from '../lib/pipeline';
+import { testModel } from '../lib/report/test-results';
+import { train } from '../lib/training/train';
+import { realData } from './data-fixture';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'datasets-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+function idxImages(set: LabeledImages): Buffer {
+  const header = Buffer.alloc(16);
+  [IDX_IMAGES_MAGIC, set.count, set.shape[0], set.shape[1]].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
+  return Buffer.concat([header, Buffer.from(set.images)]);
+}
+
+function idxLabels(set: LabeledImages): Buffer {
+  const header = Buffer.alloc(8);
+  [IDX_LABELS_MAGIC, set.count].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
+  return Buffer.concat([header, Buffer.from(set.labels)]);
+}
+
+/** Every second row and column of each image: 14x14 images that are not in the repository. */
+function halved(set: LabeledImages): LabeledImages {
+  const images = new Uint8Array(set.count * 14 * 14);
+  for (let i = 0; i < set.count; i++) for (let r = 0; r < 14; r++) for (let c = 0; c < 14; c++) images[i * 196 + r * 14 + c] = set.images[i * 784 + 2 * r * 28 + 2 * c];
+  return { ...set, images, shape: [14, 14, 1] };
+}
+
+test('loadIdxDataset reads an IDX folder of another image size, gzipped or not, with its own class names, and never downloads', async () => {
+  const raw = await realData();
+  const dir = path.join(scratch, 'small-idx');
+  fs.mkdirSync(dir);
+  const train = halved(takeRows(raw.train, Array.from({ length: 300 }, (_, i) => i)));
+  const test = halved(takeRows(raw.test, Array.from({ length: 100 }, (_, i) => i)));
+  fs.writeFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idxImages(train)));
+  fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxLabels(train));
+  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), idxImages(test));
+  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxLabels(test)));
+  const loaded = await loadIdxDataset(dir, { classNames: DIGITS });
+  assert.deepEqual(loaded.train.shape, [14, 14, 1]);
+  assert.deepEqual(loaded.train.classNames, DIGITS);
+  assert.deepEqual(Buffer.from(loaded.train.images), Buffer.from(train.images));
+  assert.deepEqual(Buffer.from(loaded.test.labels), Buffer.from(test.labels));
+  assert.equal((await loadIdxDataset(dir, { classNames: DIGITS, limit: 10 })).train.count, 10);
+  const { x } = toTensors(loaded.test);
+  assert.deepEqual(x.shape, [100, 14, 14, 1]);
+  x.dispose();
+
+  fs.rmSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'));
+  await assert.rejects(loadIdxDataset(dir, { classNames: DIGITS }), new RegExp(`${dir} has no t10k-labels-idx1-ubyte \\(nor t10k-labels-idx1-ubyte.gz\\)`));
+  fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxLabels(test)));
+  await assert.rejects(loadIdxDataset(dir, { classNames: ['a', 'b', 'c'] }), /train-labels-idx1-ubyte: label \d at index \d+, expected a class index 0-2 \(3 class names\)/);
+  await assert.rejects(loadIdxDataset(path.join(scratch, 'nowhere'), { classNames: DIGITS }), /nowhere: no such folder; expected a folder of IDX files/);
+});
+
+/** `set` as Kaggle's CSV: a `label,pixel1,...` header, then one image a line. */
+function kaggleCsv(set: LabeledImages, file: string): void {
+  const pixels = set.images.length / set.count;
+  const lines = ['label,' + Array.from({ length: pixels }, (_, i) => `pixel${i + 1}`).join(',')];
+  for (let r = 0; r < set.count; r++) lines.push([set.labels[r], ...set.images.subarray(r * pixels, (r + 1) * pixels)].join(','));
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}
+
+test("readImageCsv reads Kaggle's CSV to exactly the IDX files' pixels and labels, and fails a bad line with its number", async () => {
+  const { test: split } = await realData();
+  const file = path.join(scratch, 'fashion-mnist_test.csv');
+  kaggleCsv(split, file);
+  const df = await readImageCsv(file);
+  assert.deepEqual(df.shape, [10_000, 785]);
+  assert.deepEqual(df.columns.slice(0, 3), ['Label', '0', '1']);
+  const back = fromDataFrame(df);
+  assert.deepEqual(Buffer.from(back.images), Buffer.from(split.images));
+  assert.deepEqual(Buffer.from(back.labels), Buffer.from(split.labels));
+  assert.deepEqual(back.classNames, CLASS_NAMES);
+
+  // The label in another column, named otherwise; Windows line ends.
+  const moved = path.join(scratch, 'moved.csv');
+  fs.writeFileSync(moved, 'p1,p2,p3,p4,class\r\n1,2,3,4,1\r\n5,6,7,8,0\r\n\r\n');
+  const small = await readImageCsv(moved, { labelColumn: 'class' });
+  assert.deepEqual(small.values, [[1, 1, 2, 3, 4], [0, 5, 6, 7, 8]]);
+  assert.deepEqual(fromDataFrame(small, { shape: [2, 2, 1], classNames: ['no', 'yes'] }).classNames, ['no', 'yes']);
+
+  const bad = (name: string, text: string) => {
+    const f = path.join(scratch, name);
+    fs.writeFileSync(f, text);
+    return readImageCsv(f);
+  };
+  await assert.rejects(bad('short.csv', 'label,a,b\n1,2,3\n4,5\n'), /short\.csv:3: 2 values, expected 3 \(the header's columns: a label and 2 pixel values\)/);
+  await assert.rejects(bad('long.csv', 'label,a,b\n1,2,3,4\n'), /long\.csv:2: 4 values, expected 3/);
+  await assert.rejects(bad('text.csv', 'label,a,b\n1,2,3\n1,x7,3\n'), /text\.csv:3: column a is "x7"; expected an integer 0-255/);
+  await assert.rejects(bad('big.csv', 'label,a,b\n1,256,3\n'), /big\.csv:2: column a is "256"; expected an integer 0-255/);
+  await assert.rejects(bad('nolabel.csv', 'a,b\n1,2\n'), /nolabel\.csv: no "label" column in the header line/);
+});
+
+test('fromDataFrame takes the frame as danfo left it: filtered, relabelled, concatenated (columns reordered), in row order', async () => {
+  const { test: split } = await realData();
+  const first = takeRows(split, Array.from({ length: 200 }, (_, i) => i));
+  const df = toDataFrame(first);
+  const label = df.column('Label');
+  // Trousers and sneakers only, relabelled 0 and 1.
+  const kept = df.query(label.eq(1).or(label.eq(7)));
+  kept.addColumn('Label', kept.column('Label').map((l) => (l === 1 ? 0 : 1)), { inplace: true });
+  const expected = Array.from({ length: 200 }, (_, i) => i).filter((i) => first.labels[i] === 1 || first.labels[i] === 7);
+  const both = fromDataFrame(kept, { classNames: ['Trouser', 'Sneaker'] });
+  assert.equal(both.count, expected.length);
+  assert.deepEqual(Array.from(both.labels), expected.map((i) => (first.labels[i] === 1 ? 0 : 1)));
+  assert.deepEqual(Buffer.from(both.images), Buffer.from(takeRows(first, expected).images));
+
+  const twice = dfd.concat({ dfList: [df, df.head(3)], axis: 0 }) as dfd.DataFrame;
+  assert.notDeepEqual(twice.columns.slice(0, 2), ['Label', '0'], 'danfo reorders the columns');
+  const back = fromDataFrame(twice);
+  assert.equal(back.count, 203);
+  assert.deepEqual(Buffer.from(back.images.subarray(0, 200 * 784)), Buffer.from(first.images));
+  assert.deepEqual(Buffer.from(back.images.subarray(200 * 784)), Buffer.from(first.images.subarray(0, 3 * 784)));
+
+  assert.throws(() => fromDataFrame(df, { shape: [32, 32, 3] }), /the frame has 784 pixel columns, but 32x32x3 images need 3072 \(columns 0\.\.3071\)/);
+  assert.throws(() => fromDataFrame(kept, { classNames: ['Trouser'] }), /label 1 of image \d+ is outside \[0, 1\): there are 1 class names \(Trouser\)/);
+  assert.throws(() => fromDataFrame(new dfd.DataFrame([[0, 1.5, 2, 3, 4]], { columns: ['Label', '0', '1', '2', '3'] }), { shape: [2, 2, 1] }), /row 0 of the frame, column "0": 1\.5 is not a pixel value/);
+  assert.throws(() => fromDataFrame(new dfd.DataFrame([[0, 1]], { columns: ['class', '0'] }), { shape: [1, 1, 1] }), /the frame has no "Label" column/);
+});
+
+/**
+ * 32x32 colour images of three classes that differ by colour: class k has channel k brighter,
+ * with seeded noise, so a small model learns them in a few epochs.
+ */
+function colourSet(count: number, seed: number): LabeledImages {
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const images = new Uint8Array(count * 32 * 32 * 3);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % 3;
+    for (let p = 0; p < 32 * 32; p++) for (let c = 0; c < 3; c++) images[(i * 1024 + p) * 3 + c] = Math.floor(random() * 120 + (c === labels[i] ? 100 : 0));
+  }
+  return { images, labels, count, shape: [32, 32, 3], classNames: ['red', 'green', 'blue'] };
+}
+
+test('a 32x32x3 colour set with its own names: through a DataFrame and back, a model sized for it trains, and the report has its three classes', async () => {
+  await selectBackend();
+  const raw = { train: colourSet(600, 1), test: colourSet(150, 2) };
+  const df = toDataFrame(raw.test);
+  assert.deepEqual(df.shape, [150, 1 + 3072]);
+  const back = fromDataFrame(df, { shape: [32, 32, 3], classNames: ['red', 'green', 'blue'] });
+  assert.deepEqual(Buffer.from(back.images), Buffer.from(raw.test.images));
+
+  const hp = resolveHyperparameters({ epochs: 3, batchSize: 64, learningRate: 0.003, validationFraction: 0.2 });
+  const data = prepareData(raw, hp);
+  assert.deepEqual(data.train.x.shape, [480, 32, 32, 3]);
+  assert.deepEqual(data.test.classNames, ['red', 'green', 'blue']);
+  const model = buildZooModel('seed', { ...hp, inputShape: [32, 32, 3], numClasses: 3 });
+  const history = await train(model, data, hp, { verbose: 0 });
+  assert.ok(history[2].loss < history[0].loss, `the loss falls: ${history.map((h) => h.loss.toFixed(3)).join(' -> ')}`);
+  const results = await testModel(model, data.test);
+  assert.deepEqual(results.report.classes.map((c) => c.name), ['red', 'green', 'blue']);
+  assert.equal(results.confusionMatrix.length, 3);
+  assert.equal(results.confusionMatrix.flat().reduce((a, b) => a + b, 0), 150);
+  assert.ok(results.accuracy > 0.9, `test accuracy ${results.accuracy}`);
+
+  const grid = imageGridFigure(raw.test, 2, 3);
+  assert.equal(grid.data[0].type, 'image', 'colour images are drawn in colour');
+  const z = grid.data[0].z as number[][][];
+  const annotations = grid.layout.annotations as { text: string }[];
+  assert.deepEqual(annotations.map((a) => a.text), ['red', 'green', 'blue', 'red', 'green', 'blue']);
+  assert.deepEqual(z[10][0], Array.from(raw.test.images.subarray(0, 3)), 'the first pixel of the first image, as RGB');
+  model.dispose();
+  disposeData(data);
+});
+
+test('a model whose outputs or input do not fit the data is refused before training, naming the values', async () => {
+  await selectBackend();
+  const raw = { train: colourSet(60, 3), test: colourSet(30, 4) };
+  const hp = resolveHyperparameters({ epochs: 1, batchSize: 32 });
+  const data = prepareData(raw, hp);
+  const fashionShaped = buildZooModel('mlp', resolveHyperparameters({ model: 'mlp' }));
+  await assert.rejects(train(fashionShaped, data, hp, { verbose: 0 }), /the model takes 28x28x1 images, but the training data images are 32x32x3; build it with inputShape: \[32, 32, 3\]/);
+  const twoOutputs = buildZooModel('seed', { ...hp, inputShape: [32, 32, 3], numClasses: 2 });
+  await assert.rejects(train(twoOutputs, data, hp, { verbose: 0 }), /the model has 2 outputs, but the training data has 3 classes \(red, green, blue\); build it with numClasses: 3/);
+  await assert.rejects(testModel(twoOutputs, data.test), /the model has 2 outputs, but the test data has 3 classes/);
+  // Tensors made by hand carry no names: the labels themselves are checked.
+  const unnamed = { x: data.test.x, y: tf.tensor1d([0, 1, 2, 5, ...new Array(26).fill(0)], 'float32') };
+  const threeOutputs = buildZooModel('seed', { ...hp, inputShape: [32, 32, 3], numClasses: 3 });
+  await assert.rejects(testModel(threeOutputs, unnamed), /the model has 3 outputs, but the test data has labels up to 5; build it with numClasses: 6/);
+  assert.throws(() => buildZooModel('seed', { ...hp, numClasses: 1 }), /numClasses must be an integer of at least 2, got 1/);
+  assert.throws(() => buildZooModel('seed', { ...hp, inputShape: [28, 28] }), /inputShape must be \[height, width, channels\] of positive integers, got \[28,28\]/);
+  unnamed.y.dispose();
+  [fashionShaped, twoOutputs, threeOutputs].forEach((m) => m.dispose());
+  disposeData(data);
+});
