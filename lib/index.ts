@@ -10,7 +10,7 @@ export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
 export { loadFashionMnist, type FashionMnist, type LoadOptions } from './data/fashion-mnist';
 export { checkLabeledImages, FASHION_MNIST_SHAPE, pixelsPerImage, type ImageShape, type LabeledImages } from './data/labeled-images';
 export { loadIdxDataset, type IdxDatasetOptions } from './data/idx-dataset';
-export { readImageCsv, type ImageCsvOptions } from './data/csv';
+export { readImageCsv, writeImageCsv, type ImageCsvOptions } from './data/csv';
 export { classCounts, FRAME_COLUMNS, fromDataFrame, LABEL_COLUMN, toDataFrame, type ClassCount, type FrameImagesOptions } from './data/frames';
 export { gatherRows, splitValidation, takeRows } from './data/split';
 export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
@@ -40,11 +40,12 @@ import './training/fit-interrupt';
 export { StopRequest } from './util/interrupt';
 export { oneCycle, type LearningRateSchedule, type OneCycleOptions } from './training/schedule';
 export { betterTrainOptions } from './training/better';
-export { formatEpochLog, type EpochLog, type NamedHistory } from './training/epoch-log';
+export { formatEpochLog, historyRows, type EpochLog, type NamedHistory } from './training/epoch-log';
 export { compareSettings, type SettingRun } from './training/compare';
 export { testModel, type TestResults } from './report/test-results';
 export { classificationReport, confusedPairs, confusionMatrix, formatClassificationReport, type ClassificationReport, type ConfusedPair } from './report/metrics';
 export { argMaxRows } from './report/predictions';
+export { classifyImages, type ClassProbability, type ImagesToClassify } from './report/classify';
 export { f1Changes, mistakeChanges, type F1Change, type MistakeChanges } from './report/model-comparison';
 export { classIndex, findMistakes, mistakeTitle, type Mistake, type MistakeFilter } from './report/mistakes';
 export {
@@ -55,6 +56,7 @@ export {
   imageGalleryFigure,
   imageGridFigure,
   perClassAccuracyFigure,
+  predictionFigure,
   type EpochMetric,
   type Figure,
   type Images,

@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import * as dfd from 'danfojs-node';
 import { CLASS_NAMES } from '../lib/data/classes';
-import { readImageCsv } from '../lib/data/csv';
+import { readImageCsv, writeImageCsv } from '../lib/data/csv';
 import { fromDataFrame, toDataFrame } from '../lib/data/frames';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/data/idx';
 import { loadIdxDataset } from '../lib/data/idx-dataset';
@@ -23,7 +23,9 @@ import { toTensors } from '../lib/data/tensors';
 import { selectBackend } from '../lib/engine/backend';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { buildZooModel } from '../lib/model/zoo';
-import { imageGridFigure } from '../lib/notebook/plots';
+import { predictProbabilities } from '../lib/model/predict';
+import { historyFigure, imageGridFigure, predictionFigure } from '../lib/notebook/plots';
+import { classifyImages } from '../lib/report/classify';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { testModel } from '../lib/report/test-results';
 import { train } from '../lib/training/train';
@@ -80,18 +82,14 @@ test('loadIdxDataset reads an IDX folder of another image size, gzipped or not, 
   await assert.rejects(loadIdxDataset(path.join(scratch, 'nowhere'), { classNames: DIGITS }), /nowhere: no such folder; expected a folder of IDX files/);
 });
 
-/** `set` as Kaggle's CSV: a `label,pixel1,...` header, then one image a line. */
-function kaggleCsv(set: LabeledImages, file: string): void {
-  const pixels = set.images.length / set.count;
-  const lines = ['label,' + Array.from({ length: pixels }, (_, i) => `pixel${i + 1}`).join(',')];
-  for (let r = 0; r < set.count; r++) lines.push([set.labels[r], ...set.images.subarray(r * pixels, (r + 1) * pixels)].join(','));
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-}
-
-test("readImageCsv reads Kaggle's CSV to exactly the IDX files' pixels and labels, and fails a bad line with its number", async () => {
+test("writeImageCsv writes Kaggle's CSV, and readImageCsv reads it to exactly the IDX files' pixels and labels, failing a bad line with its number", async () => {
   const { test: split } = await realData();
   const file = path.join(scratch, 'fashion-mnist_test.csv');
-  kaggleCsv(split, file);
+  await writeImageCsv(split, file);
+  const text = fs.readFileSync(file, 'utf8');
+  assert.equal(text.slice(0, 28), 'label,pixel1,pixel2,pixel3,p');
+  assert.equal(text.split('\n')[1], [split.labels[0], ...split.images.subarray(0, 784)].join(','), "Kaggle's form: the label, then the 784 pixel values");
+  assert.deepEqual(fs.readdirSync(scratch).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
   const df = await readImageCsv(file);
   assert.deepEqual(df.shape, [10_000, 785]);
   assert.deepEqual(df.columns.slice(0, 3), ['Label', '0', '1']);
@@ -211,5 +209,32 @@ test('a model whose outputs or input do not fit the data is refused before train
   assert.throws(() => buildZooModel('seed', { ...hp, inputShape: [28, 28] }), /inputShape must be \[height, width, channels\] of positive integers, got \[28,28\]/);
   unnamed.y.dispose();
   [fashionShaped, twoOutputs, threeOutputs].forEach((m) => m.dispose());
+  disposeData(data);
+});
+
+test('classifyImages gives the top classes of an image by name, drawn beside their probabilities; historyFigure takes the tf.History of model.fit', async () => {
+  await selectBackend();
+  const raw = { train: colourSet(300, 5), test: colourSet(30, 6) };
+  const hp = resolveHyperparameters({ epochs: 2, batchSize: 64, learningRate: 0.003 });
+  const data = prepareData(raw, hp);
+  const model = buildZooModel('mlp', { ...hp, inputShape: [32, 32, 3], numClasses: 3 });
+  model.compile({ optimizer: tf.train.adam(0.003), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(data.train.x, data.train.y, { epochs: 2, batchSize: 64, validationData: [data.validation.x, data.validation.y], verbose: 0 });
+  const curves = historyFigure(history, 'accuracy');
+  assert.deepEqual(curves.data[0].x, [1, 2]);
+  assert.deepEqual(curves.data[1].y, history.history.val_acc);
+
+  const three = takeRows(raw.test, [0, 1, 2]);
+  const top = await classifyImages(model, three, three.classNames, 2);
+  assert.equal(top.length, 3);
+  const probabilities = (await predictProbabilities(model, toTensors(three).x)).subarray(0, 3);
+  const best = Array.from(probabilities).indexOf(Math.max(...probabilities));
+  assert.deepEqual(top[0][0], { name: three.classNames[best], probability: probabilities[best] }, 'the most likely class first, with its probability');
+  assert.ok(top.every((t) => t.length === 2 && t[0].probability >= t[1].probability));
+  const figure = predictionFigure(three, top[0]);
+  assert.equal(figure.data[0].type, 'image');
+  assert.deepEqual(figure.data[1].y, [top[0][1].name, top[0][0].name], 'bars bottom to top, the most likely on top');
+  await assert.rejects(classifyImages(model, { images: new Uint8Array(784), count: 1 }), /the model takes 32x32x3 images, got 28x28x1/);
+  model.dispose();
   disposeData(data);
 });

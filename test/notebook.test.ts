@@ -37,3 +37,21 @@ test('the main notebook runs top to bottom headless and shows every step', { ski
   assert.ok(fs.existsSync(path.join(scratch, 'models', 'fashion-cnn', 'model.json')), 'the model was saved');
   fs.rmSync(scratch, { recursive: true, force: true });
 });
+
+test('the your-own-data notebook runs headless: a CSV to a DataFrame, three classes chosen in danfo, a model sized for them, a report in their names', { skip: jupyterMissing }, () => {
+  const { notebook, scratch } = executeNotebook('your-own-data.ipynb', { EPOCHS: '2' });
+  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
+  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
+  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
+  const text = outputs.map(outputText).join('\n');
+  assert.match(text, /10000 rows × 785 columns/);
+  assert.match(text, /'Trouser'\s*│\s*1000/);
+  assert.match(text, /train: x 1920,28,28,1/);
+  assert.match(text, /output \(Dense\)\s+\[\[null,32\]\]\s+\[null,3\]/);
+  const accuracy = Number(/test accuracy (\d\.\d+)/.exec(text)?.[1]);
+  assert.ok(accuracy > 0.9, `three distinct classes in two epochs: ${accuracy}`);
+  for (const name of ['Trouser', 'Sneaker', 'Bag']) assert.match(text, new RegExp(`<td>${name}</td>`), `the report names ${name}`);
+  // The confusion matrix and the prediction.
+  assert.equal(text.match(/Plotly\.newPlot\(/g)?.length, 2);
+  fs.rmSync(scratch, { recursive: true, force: true });
+});

@@ -1,6 +1,8 @@
+import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import type * as dfd from 'danfojs-node';
 import { framed } from './frames';
+import { pixelsPerImage, type LabeledImages } from './labeled-images';
 
 export interface ImageCsvOptions {
   /** The label's column, by its header name; defaults to `label` (Kaggle's). Every other column is a pixel value, in file order. */
@@ -78,4 +80,34 @@ function badValue(file: string, line: number, k: number, header: string[], bytes
   while (stop < bytes.length && bytes[stop] !== COMMA && bytes[stop] !== NEWLINE) stop++;
   const text = bytes.toString('utf8', start, stop).replace(/\r$/, '');
   return new RangeError(`${file}:${line}: column ${header[k] ?? k + 1} is ${JSON.stringify(text)}; expected an integer 0-255`);
+}
+
+/** Rows written per write: a 60,000-image file is 133 MB, too much for one string. */
+const ROWS_PER_WRITE = 1000;
+
+/**
+ * Writes `set` as Kaggle's CSV (`label,pixel1,...`, one image a line), the
+ * form readImageCsv reads. Written beside `file` and renamed onto it, so a
+ * failed write leaves no half-written file.
+ */
+export async function writeImageCsv(set: LabeledImages, file: string): Promise<void> {
+  const pixels = pixelsPerImage(set.shape);
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const out = await fsp.open(tmp, 'wx');
+  try {
+    await out.write(`label,${Array.from({ length: pixels }, (_, i) => `pixel${i + 1}`).join(',')}\n`);
+    for (let start = 0; start < set.count; start += ROWS_PER_WRITE) {
+      const lines: string[] = [];
+      for (let r = start; r < Math.min(set.count, start + ROWS_PER_WRITE); r++) {
+        lines.push(`${set.labels[r]},${set.images.subarray(r * pixels, (r + 1) * pixels).join(',')}\n`);
+      }
+      await out.write(lines.join(''));
+    }
+    await out.close();
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await out.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LabeledImages } from './labeled-images';
+import type { ImageShape, LabeledImages } from './labeled-images';
 
 /**
  * Images as model input: pixels / 255 as float32 `[N, height, width,
@@ -22,11 +22,16 @@ export interface LabeledTensors {
   classNames?: readonly string[];
 }
 
+/** `count` images of `shape` as model input: 0-255 values / 255, float32 `[count, height, width, channels]`. */
+export function imageTensor(images: Uint8Array, count: number, shape: ImageShape): tf.Tensor4D {
+  const pixels = new Float32Array(images.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = images[i] / 255;
+  return tf.tensor4d(pixels, [count, ...shape]);
+}
+
 export function toTensors(set: LabeledImages): LabeledTensors {
-  const pixels = new Float32Array(set.images.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = set.images[i] / 255;
   return {
-    x: tf.tensor4d(pixels, [set.count, ...set.shape]),
+    x: imageTensor(set.images, set.count, set.shape),
     y: tf.tensor1d(Float32Array.from(set.labels), 'float32'),
     classNames: set.classNames,
   };

@@ -2,7 +2,9 @@ import { CLASS_NAMES } from '../data/classes';
 import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type LabeledImages } from '../data/labeled-images';
 import { classificationReport } from '../report/metrics';
 import type { F1Change } from '../report/model-comparison';
-import type { EpochLog, NamedHistory } from '../training/epoch-log';
+import * as tf from '@tensorflow/tfjs';
+import type { ClassProbability, ImagesToClassify } from '../report/classify';
+import { historyRows, type EpochLog, type NamedHistory } from '../training/epoch-log';
 
 /** A plotly figure as plain data: what `Plotly.newPlot(div, data, layout)` takes. */
 export interface Figure {
@@ -87,6 +89,35 @@ export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classN
   return imageGalleryFigure(first, titles, cols, `First ${count} training images`);
 }
 
+/**
+ * One image beside a bar chart of its most likely classes (classifyImages),
+ * as the TensorFlow clothing tutorial shows a prediction.
+ */
+export function predictionFigure(image: ImagesToClassify, top: readonly ClassProbability[], title = `Predicted: ${top[0]?.name ?? '?'}`): Figure {
+  const shape = image.shape ?? FASHION_MNIST_SHAPE;
+  const first = { images: image.images.subarray(0, pixelsPerImage(shape)), count: 1, shape };
+  const picture = imageGalleryFigure(first, [''], 1).data[0];
+  const bars = [...top].reverse();
+  return {
+    data: [
+      picture,
+      { type: 'bar', orientation: 'h', x: bars.map((c) => c.probability), y: bars.map((c) => c.name), xaxis: 'x2', yaxis: 'y2', text: bars.map((c) => `${(100 * c.probability).toFixed(1)} %`), textposition: 'auto' },
+    ],
+    layout: {
+      title: { text: title, x: 0, xref: 'paper', xanchor: 'left' },
+      width: 640,
+      height: 300,
+      xaxis: { domain: [0, 0.35], visible: false, constrain: 'domain' },
+      yaxis: { visible: false, autorange: 'reversed', scaleanchor: 'x' },
+      xaxis2: { domain: [0.5, 1], range: [0, 1], title: { text: 'probability' } },
+      yaxis2: { anchor: 'x2', automargin: true },
+      margin: { l: 10, r: 20, t: 50, b: 50 },
+      showlegend: false,
+      plot_bgcolor: 'white',
+    },
+  };
+}
+
 /** A per-epoch number of the training history. */
 export type EpochMetric = Exclude<keyof EpochLog, 'epoch' | 'seconds'>;
 
@@ -110,8 +141,9 @@ function epochCurvesFigure(curves: Record<string, unknown>[], title: string, yTi
   };
 }
 
-/** Training vs validation curve of one metric per epoch. */
-export function historyFigure(history: readonly EpochLog[], metric: 'loss' | 'accuracy'): Figure {
+/** Training vs validation curve of one metric per epoch, from train()'s history or the tf.History of tfjs's model.fit. */
+export function historyFigure(history: readonly EpochLog[] | tf.History, metric: 'loss' | 'accuracy'): Figure {
+  if (history instanceof tf.History) history = historyRows(history);
   return epochCurvesFigure(
     [epochCurve(`training ${metric}`, history, metric), epochCurve(`validation ${metric}`, history, `val_${metric}`)],
     `Training and validation ${metric}`,

@@ -56,3 +56,22 @@ export async function kerasEpochLog(epoch: number, logs: KerasLogs, seconds: num
     seconds,
   };
 }
+
+/** The history tfjs's model.fit returns, as rows (its values are numbers once fit has returned; seconds are not kept: NaN). */
+export function historyRows(history: tf.History): EpochLog[] {
+  const value = (names: string[], i: number) => {
+    for (const name of names) {
+      const v = history.history[name]?.[i];
+      if (typeof v === 'number') return v;
+    }
+    return NaN;
+  };
+  return history.epoch.map((epoch, i) => ({
+    epoch: epoch + 1,
+    loss: value(['loss'], i),
+    accuracy: value(['acc', 'accuracy'], i),
+    val_loss: value(['val_loss'], i),
+    val_accuracy: value(['val_acc', 'val_accuracy'], i),
+    seconds: NaN,
+  }));
+}
