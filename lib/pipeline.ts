@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { FashionMnist } from './data/fashion-mnist';
 import { splitValidation } from './data/split';
 import { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
+import { dataShapeOf } from './model/data-match';
 import { buildZooModel } from './model/zoo';
 import type { Hyperparameters } from './model/hyperparams';
 import { selectBackend, type BackendInfo } from './engine/backend';
@@ -41,14 +42,15 @@ export interface Experiment {
 /**
  * The whole workflow without the pictures: build, train, test. For the
  * command line and for notebooks that compare settings; the caller owns
- * (and disposes) the returned model. `build` makes the model, the zoo's `hp.model` by default.
+ * (and disposes) the returned model. `build` makes the model: by default the zoo's `hp.model`,
+ * sized for the data.
  * Kernel -> Interrupt (or `options.signal`) stops it with a TrainingStoppedError; the model is then disposed.
  */
 export async function runExperiment(
   hp: Hyperparameters,
   data: PreparedData,
   options: TrainOptions = {},
-  build: (hp: Hyperparameters) => tf.LayersModel = (hp) => buildZooModel(hp.model, hp),
+  build: (hp: Hyperparameters) => tf.LayersModel = (hp) => buildZooModel(hp.model, { ...hp, ...dataShapeOf(data.train) }),
 ): Promise<Experiment> {
   const backend = await selectBackend();
   const model = build(hp);

@@ -28,6 +28,7 @@ import { historyFigure, imageGridFigure, predictionFigure } from '../lib/noteboo
 import { classifyImages } from '../lib/report/classify';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { testModel } from '../lib/report/test-results';
+import { DIVERGED_LOSS, divergedLoss } from '../lib/training/divergence';
 import { train } from '../lib/training/train';
 import { realData } from './data-fixture';
 
@@ -80,20 +81,22 @@ test('loadIdxDataset reads an IDX folder of another image size, gzipped or not, 
   fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxLabels(test)));
   await assert.rejects(loadIdxDataset(dir, { classNames: ['a', 'b', 'c'] }), /train-labels-idx1-ubyte: label \d at index \d+, expected a class index 0-2 \(3 class names\)/);
   await assert.rejects(loadIdxDataset(path.join(scratch, 'nowhere'), { classNames: DIGITS }), /nowhere: no such folder; expected a folder of IDX files/);
+  fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), idxImages(takeRows(raw.test, Array.from({ length: 100 }, (_, i) => i))));
+  await assert.rejects(loadIdxDataset(dir, { classNames: DIGITS }), /the training images are 14x14x1 but the test images 28x28x1/);
 });
 
 test("writeImageCsv writes Kaggle's CSV, and readImageCsv reads it to exactly the IDX files' pixels and labels, failing a bad line with its number", async () => {
   const { test: split } = await realData();
-  const file = path.join(scratch, 'fashion-mnist_test.csv');
+  const file = path.join(scratch, 'a folder made for it', 'fashion-mnist_test.csv');
   await writeImageCsv(split, file);
   const text = fs.readFileSync(file, 'utf8');
   assert.equal(text.slice(0, 28), 'label,pixel1,pixel2,pixel3,p');
   assert.equal(text.split('\n')[1], [split.labels[0], ...split.images.subarray(0, 784)].join(','), "Kaggle's form: the label, then the 784 pixel values");
-  assert.deepEqual(fs.readdirSync(scratch).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
+  assert.deepEqual(fs.readdirSync(path.dirname(file)).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
   const df = await readImageCsv(file);
   assert.deepEqual(df.shape, [10_000, 785]);
   assert.deepEqual(df.columns.slice(0, 3), ['Label', '0', '1']);
-  const back = fromDataFrame(df);
+  const back = fromDataFrame(df, { classNames: CLASS_NAMES });
   assert.deepEqual(Buffer.from(back.images), Buffer.from(split.images));
   assert.deepEqual(Buffer.from(back.labels), Buffer.from(split.labels));
   assert.deepEqual(back.classNames, CLASS_NAMES);
@@ -115,6 +118,9 @@ test("writeImageCsv writes Kaggle's CSV, and readImageCsv reads it to exactly th
   await assert.rejects(bad('text.csv', 'label,a,b\n1,2,3\n1,x7,3\n'), /text\.csv:3: column a is "x7"; expected an integer 0-255/);
   await assert.rejects(bad('big.csv', 'label,a,b\n1,256,3\n'), /big\.csv:2: column a is "256"; expected an integer 0-255/);
   await assert.rejects(bad('nolabel.csv', 'a,b\n1,2\n'), /nolabel\.csv: no "label" column in the header line/);
+  await assert.rejects(bad('return.csv', 'label,a,b\n1,2\r3,4\n'), /return\.csv:2: column a is "2\\r3"; expected an integer 0-255/);
+  await assert.rejects(bad('old-mac.csv', 'label,a,b\r1,2,3\r'), /old-mac\.csv: no "label" column|old-mac\.csv: no image after the header line/);
+  await assert.rejects(bad('header-only.csv', 'label,a,b\n'), /header-only\.csv: no image after the header line/);
 });
 
 test('fromDataFrame takes the frame as danfo left it: filtered, relabelled, concatenated (columns reordered), in row order', async () => {
@@ -138,10 +144,15 @@ test('fromDataFrame takes the frame as danfo left it: filtered, relabelled, conc
   assert.deepEqual(Buffer.from(back.images.subarray(0, 200 * 784)), Buffer.from(first.images));
   assert.deepEqual(Buffer.from(back.images.subarray(200 * 784)), Buffer.from(first.images.subarray(0, 3 * 784)));
 
-  assert.throws(() => fromDataFrame(df, { shape: [32, 32, 3] }), /the frame has 784 pixel columns, but 32x32x3 images need 3072 \(columns 0\.\.3071\)/);
+  assert.throws(() => fromDataFrame(df, { shape: [32, 32, 3] }), /the frame has 784 pixel columns \(named 0, 1, \.\.\.\), but 32x32x3 images need 3072 \(columns 0\.\.3071\)/);
   assert.throws(() => fromDataFrame(kept, { classNames: ['Trouser'] }), /label 1 of image \d+ is outside \[0, 1\): there are 1 class names \(Trouser\)/);
-  assert.throws(() => fromDataFrame(new dfd.DataFrame([[0, 1.5, 2, 3, 4]], { columns: ['Label', '0', '1', '2', '3'] }), { shape: [2, 2, 1] }), /row 0 of the frame, column "0": 1\.5 is not a pixel value/);
+  assert.throws(() => fromDataFrame(new dfd.DataFrame([[0, 1.5, 2, 3, 4]], { columns: ['Label', '0', '1', '2', '3'] }), { shape: [2, 2, 1] }), /row 0 of the frame \(counting from 0\), column "0": 1\.5 is not a pixel value/);
   assert.throws(() => fromDataFrame(new dfd.DataFrame([[0, 1]], { columns: ['class', '0'] }), { shape: [1, 1, 1] }), /the frame has no "Label" column/);
+  // danfo reads an empty CSV cell as null; a string label is no class index either.
+  for (const label of [null, '1', 1.5]) {
+    assert.throws(() => fromDataFrame(new dfd.DataFrame([[label, 1]], { columns: ['Label', '0'] }), { shape: [1, 1, 1] }), /row 0 of the frame \(counting from 0\): label .+ is not a class index 0-255/, String(label));
+  }
+  assert.deepEqual(fromDataFrame(new dfd.DataFrame([[2, 1]], { columns: ['Label', '0'] }), { shape: [1, 1, 1] }).classNames, ['0', '1', '2'], 'unnamed classes are numbered, not guessed');
 });
 
 /**
@@ -187,6 +198,8 @@ test('a 32x32x3 colour set with its own names: through a DataFrame and back, a m
   const annotations = grid.layout.annotations as { text: string }[];
   assert.deepEqual(annotations.map((a) => a.text), ['red', 'green', 'blue', 'red', 'green', 'blue']);
   assert.deepEqual(z[10][0], Array.from(raw.test.images.subarray(0, 3)), 'the first pixel of the first image, as RGB');
+  assert.deepEqual(z[10][1], Array.from(raw.test.images.subarray(3, 6)), 'its second pixel');
+  assert.deepEqual(z[10 + 5][7], Array.from(raw.test.images.subarray((5 * 32 + 7) * 3, (5 * 32 + 7) * 3 + 3)), 'a pixel of its sixth row');
   model.dispose();
   disposeData(data);
 });
@@ -227,7 +240,9 @@ test('classifyImages gives the top classes of an image by name, drawn beside the
   const three = takeRows(raw.test, [0, 1, 2]);
   const top = await classifyImages(model, three, three.classNames, 2);
   assert.equal(top.length, 3);
-  const probabilities = (await predictProbabilities(model, toTensors(three).x)).subarray(0, 3);
+  const tensors = toTensors(three);
+  const probabilities = (await predictProbabilities(model, tensors.x)).subarray(0, 3);
+  tf.dispose([tensors.x, tensors.y]);
   const best = Array.from(probabilities).indexOf(Math.max(...probabilities));
   assert.deepEqual(top[0][0], { name: three.classNames[best], probability: probabilities[best] }, 'the most likely class first, with its probability');
   assert.ok(top.every((t) => t.length === 2 && t[0].probability >= t[1].probability));
@@ -237,4 +252,12 @@ test('classifyImages gives the top classes of an image by name, drawn beside the
   await assert.rejects(classifyImages(model, { images: new Uint8Array(784), count: 1 }), /the model takes 32x32x3 images, got 28x28x1/);
   model.dispose();
   disposeData(data);
+});
+
+test('the divergence threshold follows the class count: 4 ln k, which a run that blew up still crosses with many classes', () => {
+  assert.equal(divergedLoss(10), DIVERGED_LOSS, "Fashion-MNIST's 9.21 is unchanged");
+  assert.equal(divergedLoss(3), 4 * Math.log(3));
+  assert.equal(divergedLoss(2), 4 * Math.log(2));
+  // A run whose weights blew up sits near -ln(1e-7) = 16.1 per image on all but 1/k of its images.
+  for (const k of [60, 100, 256]) assert.ok(divergedLoss(k) < 16.1 * (1 - 1 / k) - 2, `k = ${k}: ${divergedLoss(k)}`);
 });

@@ -20,9 +20,10 @@ test('a split as a DataFrame: Label, then pixel columns 0..783, the file bytes a
   }
   assert.equal(rows[0][0], 9, 'first test image is an ankle boot');
   assert.deepEqual(
-    classCounts(df),
+    classCounts(df, split.classNames),
     CLASS_NAMES.map((name, label) => ({ label, name, images: 1000 })),
   );
+  assert.deepEqual(classCounts(df)[9], { label: 9, name: '9', images: 1000 }, 'a frame has no names: numbered without them');
 });
 
 test('tensors: float32 pixels / 255 shaped [N, 28, 28, 1], float32 labels', async () => {

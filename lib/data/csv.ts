@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
+import * as path from 'path';
 import type * as dfd from 'danfojs-node';
 import { framed } from './frames';
 import { pixelsPerImage, type LabeledImages } from './labeled-images';
@@ -60,7 +61,8 @@ export async function readImageCsv(file: string, options: ImageCsvOptions = {}):
       } else if (b >= ZERO && b <= ZERO + 9) {
         value = value * 10 + (b - ZERO);
         digits++;
-      } else if (b !== RETURN) {
+      } else if (!(b === RETURN && (i + 1 === bytes.length || bytes[i + 1] === NEWLINE))) {
+        // A carriage return only ends a line (before its newline): elsewhere it is no part of a number.
         throw badValue(file, line, k, header, bytes, i, digits);
       }
     }
@@ -69,6 +71,7 @@ export async function readImageCsv(file: string, options: ImageCsvOptions = {}):
     if (labelAt !== 0) row.unshift(...row.splice(labelAt, 1));
     rows.push(row);
   }
+  if (rows.length === 0) throw new RangeError(`${file}: no image after the header line; expected one line per image`);
   return framed(rows, pixels);
 }
 
@@ -93,6 +96,7 @@ const ROWS_PER_WRITE = 1000;
 export async function writeImageCsv(set: LabeledImages, file: string): Promise<void> {
   const pixels = pixelsPerImage(set.shape);
   const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  await fsp.mkdir(path.dirname(file), { recursive: true });
   const out = await fsp.open(tmp, 'wx');
   try {
     await out.write(`label,${Array.from({ length: pixels }, (_, i) => `pixel${i + 1}`).join(',')}\n`);

@@ -1,6 +1,6 @@
 import * as dfd from 'danfojs-node';
 import { PIXELS } from './classes';
-import { checkLabeledImages, classNamesUpTo, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type ImageShape, type LabeledImages } from './labeled-images';
+import { checkLabeledImages, FASHION_MNIST_SHAPE, numberedClassNames, pixelsPerImage, shapeText, type ImageShape, type LabeledImages } from './labeled-images';
 
 /** The label's column in the project's frames; the pixel values follow it in columns `0`, `1`, ... */
 export const LABEL_COLUMN = 'Label';
@@ -41,7 +41,7 @@ export function framed(rows: number[][], pixels: number): dfd.DataFrame {
 export interface FrameImagesOptions {
   /** [height, width, channels] of one image; defaults to Fashion-MNIST's 28x28x1. */
   shape?: ImageShape;
-  /** The class names, indexed by label; defaults to Fashion-MNIST's when every label is below 10, else '0', '1', ... up to the largest label. */
+  /** The class names, indexed by label; defaults to '0', '1', ... up to the largest label. */
   classNames?: readonly string[];
 }
 
@@ -61,13 +61,13 @@ export function fromDataFrame(df: dfd.DataFrame, options: FrameImagesOptions = {
   if (labelAt < 0) throw new RangeError(`the frame has no "${LABEL_COLUMN}" column; its columns start ${columns.slice(0, 5).join(', ')}`);
   const pixelColumns = columns.filter((c) => /^\d+$/.test(c));
   if (pixelColumns.length !== pixels) {
-    throw new RangeError(
-      `the frame has ${pixelColumns.length} pixel columns, but ${shapeText(shape)} images need ${pixels} (columns 0..${pixels - 1}); pass the images' shape`,
-    );
+    const named = pixelColumns.length === 0 ? ` (its columns start ${columns.slice(0, 4).join(', ')}: readImageCsv reads a CSV into this layout)` : '; pass the images\' shape';
+    throw new RangeError(`the frame has ${pixelColumns.length} pixel columns (named 0, 1, ...), but ${shapeText(shape)} images need ${pixels} (columns 0..${pixels - 1})${named}`);
   }
+  const position = new Map(columns.map((c, i) => [c, i]));
   const at = Array.from({ length: pixels }, (_, p) => {
-    const i = columns.indexOf(String(p));
-    if (i < 0) throw new RangeError(`the frame has no pixel column "${p}"; ${shapeText(shape)} images need columns 0..${pixels - 1}`);
+    const i = position.get(String(p));
+    if (i === undefined) throw new RangeError(`the frame has no pixel column "${p}"; ${shapeText(shape)} images need columns 0..${pixels - 1}`);
     return i;
   });
   const rows = df.values as unknown as ArrayLike<number>[];
@@ -77,19 +77,22 @@ export function fromDataFrame(df: dfd.DataFrame, options: FrameImagesOptions = {
   let largest = 0;
   for (let r = 0; r < count; r++) {
     const row = rows[r];
-    const label = Number(row[labelAt]);
-    if (!(Number.isInteger(label) && label >= 0 && label < 256)) throw new RangeError(`row ${r} of the frame: label ${row[labelAt]} is not a class index 0-255`);
+    const label = row[labelAt];
+    // Numbers only: danfo reads an empty CSV cell as null, which Number() would make class 0.
+    if (!(typeof label === 'number' && label >>> 0 === label && label < 256)) {
+      throw new RangeError(`row ${r} of the frame (counting from 0): label ${JSON.stringify(label)} is not a class index 0-255`);
+    }
     labels[r] = label;
     largest = Math.max(largest, label);
     const offset = r * pixels;
     for (let p = 0; p < pixels; p++) {
       const v = row[at[p]];
       // `v >>> 0 === v` is an integer 0..2^32-1, without a call per value (47 million of them at 60,000 x 784).
-      if (!(v >>> 0 === v && v < 256)) throw new RangeError(`row ${r} of the frame, column "${p}": ${v} is not a pixel value (an integer 0-255)`);
+      if (!(v >>> 0 === v && v < 256)) throw new RangeError(`row ${r} of the frame (counting from 0), column "${p}": ${JSON.stringify(v)} is not a pixel value (an integer 0-255)`);
       images[offset + p] = v;
     }
   }
-  const classNames = options.classNames ?? classNamesUpTo(largest);
+  const classNames = options.classNames ?? numberedClassNames(largest + 1);
   return checkLabeledImages({ images, labels, count, shape, classNames }, 'the frame');
 }
 
@@ -99,11 +102,11 @@ export interface ClassCount {
   images: number;
 }
 
-/** Images per class, counted by danfo from the frame's `Label` column, named by `classNames` (Fashion-MNIST's by default). */
-export function classCounts(df: dfd.DataFrame, classNames?: readonly string[]): ClassCount[] {
+/** Images per class, counted by danfo from the frame's `Label` column, named by `classNames` (a frame has none: numbered without them). */
+export function classCounts(df: dfd.DataFrame, classNames: readonly string[] = []): ClassCount[] {
   const counts = df.column(LABEL_COLUMN).valueCounts();
   // danfo returns the counted values as string index labels.
-  const labels = counts.index.map(Number);
-  const names = classNames ?? classNamesUpTo(Math.max(...labels));
-  return labels.map((label, i) => ({ label, name: names[label] ?? String(label), images: Number(counts.values[i]) })).sort((a, b) => a.label - b.label);
+  return counts.index
+    .map((value, i) => ({ label: Number(value), name: classNames[Number(value)] ?? String(value), images: Number(counts.values[i]) }))
+    .sort((a, b) => a.label - b.label);
 }

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { errorCode } from './errno';
 import { firstImages, type FashionMnist } from './fashion-mnist';
 import { idxSplit } from './idx';
+import { shapeText } from './labeled-images';
 
 /** The files of an IDX data set, named as MNIST's, each gzipped (`.gz`) or not. */
 export const IDX_DATASET_FILES = {
@@ -43,7 +44,11 @@ export async function loadIdxDataset(dir: string, options: IdxDatasetOptions): P
   };
   const split = async (files: { images: string; labels: string }) =>
     firstImages(idxSplit(await read(files.images), await read(files.labels), options.classNames), limit);
-  return { train: await split(IDX_DATASET_FILES.train), test: await split(IDX_DATASET_FILES.test) };
+  const sets = { train: await split(IDX_DATASET_FILES.train), test: await split(IDX_DATASET_FILES.test) };
+  if (shapeText(sets.train.shape) !== shapeText(sets.test.shape)) {
+    throw new RangeError(`${dir}: the training images are ${shapeText(sets.train.shape)} but the test images ${shapeText(sets.test.shape)}; a model takes one size`);
+  }
+  return sets;
 }
 
 const allFiles = () => [...Object.values(IDX_DATASET_FILES).flatMap((f) => [f.images, f.labels])].join(', ');

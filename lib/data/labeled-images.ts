@@ -27,15 +27,14 @@ export function pixelsPerImage(shape: ImageShape): number {
 /** `h`x`w`x`c`, as messages name a shape. */
 export const shapeText = (shape: ImageShape) => shape.join('x');
 
-/** Names for `classes` classes that were not named: Fashion-MNIST's (the default set) for 10, else '0', '1', ... */
+/** '0', '1', ... for `classes` classes. */
+export const numberedClassNames = (classes: number): readonly string[] => Array.from({ length: classes }, (_, i) => String(i));
+
+/** Names for `classes` classes that were not named: Fashion-MNIST's (the default set) for 10, else numbered. */
 export function defaultClassNames(classes: number): readonly string[] {
-  return classes === CLASS_NAMES.length ? CLASS_NAMES : Array.from({ length: classes }, (_, i) => String(i));
+  return classes === CLASS_NAMES.length ? CLASS_NAMES : numberedClassNames(classes);
 }
 
-/** Names for unnamed labels up to `largest`: Fashion-MNIST's while they are below 10 (a filtered Fashion-MNIST frame), else '0', '1', ... */
-export function classNamesUpTo(largest: number): readonly string[] {
-  return defaultClassNames(Math.max(largest + 1, CLASS_NAMES.length));
-}
 
 /**
  * `set`, checked so that nothing downstream reads it wrong: a shape of

@@ -20,6 +20,11 @@ export function dataShape(options: DataShapeOptions): { inputShape: number[]; nu
   return { inputShape, numClasses };
 }
 
+/** What a model for `data` must take and give: its images' shape, and its class names' count (10 when it has none). */
+export function dataShapeOf(data: LabeledTensors): DataShapeOptions {
+  return { inputShape: data.x.shape.slice(1), numClasses: data.classNames?.length ?? NUM_CLASSES };
+}
+
 /** `[height, width, channels]` and class count a model takes and gives. */
 export function modelIo(model: tf.LayersModel): { inputShape: number[]; classes: number } {
   return { inputShape: model.inputs[0].shape.slice(1) as number[], classes: model.outputs[0].shape[1] as number };

@@ -64,7 +64,7 @@ export async function evaluate(model: tf.LayersModel, data: LabeledTensors, batc
   return { loss, accuracy };
 }
 
-/** Class probabilities `[N, 10]` as one flat array, row-major. */
+/** Class probabilities `[N, classes]` as one flat array, row-major. */
 export async function predictProbabilities(model: tf.LayersModel, x: tf.Tensor4D, batchSize = EVAL_BATCH_SIZE): Promise<Float32Array> {
   return (await forwardPass(model, x, undefined, batchSize)).probabilities;
 }

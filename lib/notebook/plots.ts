@@ -2,7 +2,7 @@ import { CLASS_NAMES } from '../data/classes';
 import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type LabeledImages } from '../data/labeled-images';
 import { classificationReport } from '../report/metrics';
 import type { F1Change } from '../report/model-comparison';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { ClassProbability, ImagesToClassify } from '../report/classify';
 import { historyRows, type EpochLog, type NamedHistory } from '../training/epoch-log';
 
@@ -143,7 +143,8 @@ function epochCurvesFigure(curves: Record<string, unknown>[], title: string, yTi
 
 /** Training vs validation curve of one metric per epoch, from train()'s history or the tf.History of tfjs's model.fit. */
 export function historyFigure(history: readonly EpochLog[] | tf.History, metric: 'loss' | 'accuracy'): Figure {
-  if (history instanceof tf.History) history = historyRows(history);
+  // By its fields, not instanceof: a History of another copy of tfjs (a notebook's own node_modules) is one too.
+  if ('epoch' in history && 'history' in history) history = historyRows(history);
   return epochCurvesFigure(
     [epochCurve(`training ${metric}`, history, metric), epochCurve(`validation ${metric}`, history, `val_${metric}`)],
     `Training and validation ${metric}`,

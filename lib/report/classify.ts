@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, type ImageShape } from '../data/labeled-images';
+import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type ImageShape } from '../data/labeled-images';
 import { imageTensor } from '../data/tensors';
 import { modelIo } from '../model/data-match';
 import { predictProbabilities } from '../model/predict';
@@ -26,8 +26,8 @@ export interface ImagesToClassify {
 export async function classifyImages(model: tf.LayersModel, set: ImagesToClassify, classNames?: readonly string[], k = 3): Promise<ClassProbability[][]> {
   const shape = set.shape ?? FASHION_MNIST_SHAPE;
   const { inputShape, classes } = modelIo(model);
-  if (inputShape.join('x') !== shape.join('x')) throw new RangeError(`the model takes ${inputShape.join('x')} images, got ${shape.join('x')}`);
-  if (set.images.length !== set.count * pixelsPerImage(shape)) throw new RangeError(`${set.images.length} pixel values do not fit ${set.count} images of ${shape.join('x')}`);
+  if (inputShape.join('x') !== shapeText(shape)) throw new RangeError(`the model takes ${inputShape.join('x')} images, got ${shapeText(shape)}`);
+  if (set.images.length !== set.count * pixelsPerImage(shape)) throw new RangeError(`${set.images.length} pixel values do not fit ${set.count} images of ${shapeText(shape)}`);
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`k must be a positive integer, got ${k}`);
   const names = classNames ?? defaultClassNames(classes);
   const x = imageTensor(set.images, set.count, shape);

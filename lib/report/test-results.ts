@@ -8,6 +8,8 @@ import { argMaxRows } from './predictions';
 
 /** Everything a finished run measured on the test split. */
 export interface TestResults extends Evaluation {
+  /** The names of the model's outputs, as the report and the confusion matrix's rows call them. */
+  classNames: readonly string[];
   predicted: Int32Array;
   probabilities: Float32Array;
   confusionMatrix: number[][];
@@ -26,5 +28,5 @@ export async function testModel(model: tf.LayersModel, test: LabeledTensors): Pr
   const predicted = argMaxRows(probabilities, classes);
   const matrix = confusionMatrix(await test.y.data(), predicted, classes);
   const names = test.classNames ? Array.from({ length: classes }, (_, i) => test.classNames![i] ?? String(i)) : defaultClassNames(classes);
-  return { loss, accuracy, predicted, probabilities, confusionMatrix: matrix, report: classificationReport(matrix, names) };
+  return { loss, accuracy, classNames: names, predicted, probabilities, confusionMatrix: matrix, report: classificationReport(matrix, names) };
 }

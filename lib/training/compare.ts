@@ -1,4 +1,5 @@
 import type { LabeledTensors } from '../data/tensors';
+import { dataShapeOf } from '../model/data-match';
 import { buildZooModel } from '../model/zoo';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
 import { formatEpochLog, type NamedHistory } from './epoch-log';
@@ -39,7 +40,7 @@ export async function compareSettings(
     for (const [name, overrides] of Object.entries(settings)) {
       const hp = resolveHyperparameters({ ...base, ...overrides });
       const options = trainOptions(name, hp);
-      const model = buildZooModel(hp.model, hp);
+      const model = buildZooModel(hp.model, { ...hp, ...dataShapeOf(data.train) });
       try {
         const signal = options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal;
         runs.push({ name, hp, history: await train(model, data, hp, { ...options, signal }), diverged: false });

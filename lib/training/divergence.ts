@@ -7,9 +7,11 @@ export const chanceLoss = (classes: number) => Math.log(classes);
  * A window's mean loss above this is divergence. The clipped loss tops out at
  * -ln(1e-7) = 16.1 per image, where a run whose weights blew up sits; four
  * times chance is well clear of any mean a working run passes through. At
- * least 4 ln 2, so that two or three classes still leave that room.
+ * most 12: past 56 classes four times chance would pass 16.1, and a run
+ * that blew up (a mean near 16.1 x (k-1)/k) could never cross it.
  */
-export const divergedLoss = (classes: number) => 4 * chanceLoss(Math.max(2, classes));
+const MAX_DIVERGED_LOSS = 12;
+export const divergedLoss = (classes: number) => Math.min(4 * chanceLoss(Math.max(2, classes)), MAX_DIVERGED_LOSS);
 /** Fashion-MNIST's chance loss, ln 10. */
 export const CHANCE_LOSS = chanceLoss(NUM_CLASSES);
 /** Fashion-MNIST's divergence threshold, 4 ln 10 = 9.21. */
