@@ -223,6 +223,9 @@ test('a model.fit that failed leaves no listener that would hold a later interru
   await assert.rejects(failing(), /a callback failed/);
   assert.equal(interruptLoops(), false, 'nothing is running, so the launcher interrupts the cell at once');
   assert.equal(process.listenerCount(INTERRUPT_EVENT), 0, 'the stale listeners released themselves');
+  // A fit that ends well stops listening at its end.
+  await model.fit(data.validation.x, data.validation.y, { epochs: 1, batchSize: 512, verbose: 0 });
+  assert.equal(process.listenerCount(INTERRUPT_EVENT), 0);
   model.dispose();
 });
 

@@ -10,15 +10,20 @@ import { checkpoint, stopSignal, type StopSignal } from '../util/interrupt';
 import { kerasEpochLog, type EpochLog, type KerasLogs } from './epoch-log';
 import { rememberHistory, stoppedTraining } from './train';
 
+interface Begun {
+  stop: StopSignal;
+  running: () => boolean;
+}
+
 /**
- * The stop signals of fits begun. A fit() that fails for another reason never
- * reaches onTrainEnd: the next fit releases its signal (and an interrupt
- * finds it not running, so it does not hold the cell).
+ * The stop signals of fits under way. A fit() that fails for another reason
+ * never reaches onTrainEnd: the next fit releases its signal (and an
+ * interrupt finds it not running, so it does not hold the cell).
  */
-const begun = new Set<{ stop: StopSignal; running: () => boolean }>();
+const begun = new Set<Begun>();
 
 class StopFitOnInterrupt extends tf.Callback {
-  private stop: StopSignal | undefined;
+  private fit: Begun | undefined;
   private readonly history: EpochLog[] = [];
   private epoch = 0;
   private epochStarted = 0;
@@ -35,9 +40,16 @@ class StopFitOnInterrupt extends tf.Callback {
     // tfjs's fit() sets isTraining (protected) from its start to its end, failed or not.
     const model = this.model as unknown as { isTraining?: boolean } | undefined;
     const running = () => model?.isTraining === true;
-    this.stop = stopSignal(undefined, running);
-    begun.add({ stop: this.stop, running });
+    this.fit = { stop: stopSignal(undefined, running), running };
+    begun.add(this.fit);
     if (this.model) rememberHistory(this.model, this.history);
+  }
+
+  /** Stops listening: the fit has ended, or is about to throw. */
+  private end(): void {
+    if (this.fit === undefined) return;
+    this.fit.stop.release();
+    begun.delete(this.fit);
   }
 
   async onEpochBegin(epoch: number): Promise<void> {
@@ -49,7 +61,7 @@ class StopFitOnInterrupt extends tf.Callback {
   async onBatchEnd(batch: number): Promise<void> {
     await checkpoint();
     // After the last batch the epoch's validation has run: it finishes, and the next epoch does not begin.
-    if (this.stop?.signal.aborted && batch + 1 < this.batches()) {
+    if (this.fit?.stop.signal.aborted && batch + 1 < this.batches()) {
       this.cutShort = true;
       if (this.model) this.model.stopTraining = true;
     }
@@ -67,7 +79,7 @@ class StopFitOnInterrupt extends tf.Callback {
 
   // A stop after the last epoch's validation ends nothing: fit() returns, as train() does then.
   async onTrainEnd(): Promise<void> {
-    this.stop?.release();
+    this.end();
   }
 
   private batches(): number {
@@ -77,9 +89,9 @@ class StopFitOnInterrupt extends tf.Callback {
   }
 
   private async throwIfStopped(): Promise<void> {
-    const signal = this.stop?.signal;
+    const signal = this.fit?.stop.signal;
     if (!signal?.aborted) return;
-    this.stop?.release();
+    this.end();
     // fit() turns the history's tensors into numbers only when it ends well.
     await this.model?.history?.syncData();
     const epochs = typeof this.params?.epochs === 'number' ? this.params.epochs : NaN;
