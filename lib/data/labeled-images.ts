@@ -25,7 +25,7 @@ export function pixelsPerImage(shape: ImageShape): number {
 }
 
 /** `h`x`w`x`c`, as messages name a shape. */
-export const shapeText = (shape: ImageShape) => shape.join('x');
+export const shapeText = (shape: readonly number[]) => shape.join('x');
 
 /** '0', '1', ... for `classes` classes. */
 export const numberedClassNames = (classes: number): readonly string[] => Array.from({ length: classes }, (_, i) => String(i));
@@ -35,6 +35,12 @@ export function defaultClassNames(classes: number): readonly string[] {
   return classes === CLASS_NAMES.length ? CLASS_NAMES : numberedClassNames(classes);
 }
 
+/** Refuses a `shape` that is not [height, width, channels] of positive integers; `what` starts the message. */
+export function checkImageShape(shape: readonly number[], what: string): void {
+  if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new RangeError(`${what} must be [height, width, channels] of positive integers, got ${JSON.stringify(shape)}`);
+  }
+}
 
 /**
  * `set`, checked so that nothing downstream reads it wrong: a shape of
@@ -44,9 +50,7 @@ export function defaultClassNames(classes: number): readonly string[] {
  */
 export function checkLabeledImages(set: LabeledImages, source: string): LabeledImages {
   const { shape, classNames, count } = set;
-  if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`${source}: shape must be [height, width, channels] of positive integers, got ${JSON.stringify(shape)}`);
-  }
+  checkImageShape(shape, `${source}: shape`);
   if (classNames.length < 1 || classNames.length > 256) {
     throw new RangeError(`${source}: expected 1 to 256 class names (labels are bytes), got ${classNames.length}`);
   }

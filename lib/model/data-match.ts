@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../data/classes';
-import { FASHION_MNIST_SHAPE } from '../data/labeled-images';
+import { checkImageShape, FASHION_MNIST_SHAPE, shapeText } from '../data/labeled-images';
 import type { LabeledTensors } from '../data/tensors';
 
 /** The data a model is sized for: its images' `[height, width, channels]` and its classes; Fashion-MNIST's 28x28x1 and 10 by default. */
@@ -13,9 +13,7 @@ export interface DataShapeOptions {
 export function dataShape(options: DataShapeOptions): { inputShape: number[]; numClasses: number } {
   const inputShape = [...(options.inputShape ?? FASHION_MNIST_SHAPE)];
   const numClasses = options.numClasses ?? NUM_CLASSES;
-  if (inputShape.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new RangeError(`inputShape must be [height, width, channels] of positive integers, got ${JSON.stringify(options.inputShape)}`);
-  }
+  checkImageShape(inputShape, 'inputShape');
   if (!(Number.isInteger(numClasses) && numClasses >= 2)) throw new RangeError(`numClasses must be an integer of at least 2, got ${numClasses}`);
   return { inputShape, numClasses };
 }
@@ -39,8 +37,8 @@ export function modelIo(model: tf.LayersModel): { inputShape: number[]; classes:
 export function checkModelMatchesData(model: tf.LayersModel, data: LabeledTensors, what: string): void {
   const { inputShape, classes } = modelIo(model);
   const imageShape = data.x.shape.slice(1);
-  if (imageShape.join('x') !== inputShape.join('x')) {
-    throw new RangeError(`the model takes ${inputShape.join('x')} images, but the ${what} images are ${imageShape.join('x')}; build it with inputShape: [${imageShape.join(', ')}]`);
+  if (shapeText(imageShape) !== shapeText(inputShape)) {
+    throw new RangeError(`the model takes ${shapeText(inputShape)} images, but the ${what} images are ${shapeText(imageShape)}; build it with inputShape: [${imageShape.join(', ')}]`);
   }
   const named = data.classNames?.length ?? 0;
   const largest = data.y.size === 0 ? -1 : tf.tidy(() => tf.max(data.y).dataSync()[0]);

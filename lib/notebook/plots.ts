@@ -1,4 +1,3 @@
-import { CLASS_NAMES } from '../data/classes';
 import { defaultClassNames, FASHION_MNIST_SHAPE, pixelsPerImage, shapeText, type LabeledImages } from '../data/labeled-images';
 import { classificationReport } from '../report/metrics';
 import type { F1Change } from '../report/model-comparison';
@@ -82,9 +81,9 @@ export function imageGalleryFigure(tiles: Images, titles: readonly string[], col
 }
 
 /** The first `rows * cols` images, each titled with its class (the data's names unless `classNames` says otherwise). */
-export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classNames: readonly string[] = split.classNames ?? CLASS_NAMES): Figure {
+export function imageGridFigure(split: LabeledImages, rows = 8, cols = 8, classNames: readonly string[] = split.classNames): Figure {
   const count = Math.min(rows * cols, split.count);
-  const first = { images: split.images.subarray(0, count * pixelsPerImage(split.shape ?? FASHION_MNIST_SHAPE)), count, shape: split.shape };
+  const first = { images: split.images.subarray(0, count * pixelsPerImage(split.shape)), count, shape: split.shape };
   const titles = Array.from(split.labels.subarray(0, count), (label) => classNames[label]);
   return imageGalleryFigure(first, titles, cols, `First ${count} training images`);
 }

@@ -45,33 +45,37 @@ export async function kerasMetric(logs: KerasLogs, ...names: string[]): Promise<
   return NaN;
 }
 
-/** The history row of a Keras callback's onEpochEnd(epoch, logs), epochs counted from 0 there and from 1 here. */
-export async function kerasEpochLog(epoch: number, logs: KerasLogs, seconds: number): Promise<EpochLog> {
-  return {
-    epoch: epoch + 1,
-    loss: await kerasMetric(logs, 'loss'),
-    accuracy: await kerasMetric(logs, 'acc', 'accuracy'),
-    val_loss: await kerasMetric(logs, 'val_loss'),
-    val_accuracy: await kerasMetric(logs, 'val_acc', 'val_accuracy'),
-    seconds,
-  };
-}
-
-/** The history tfjs's model.fit returns, as rows (its values are numbers once fit has returned; seconds are not kept: NaN). */
-export function historyRows(history: tf.History): EpochLog[] {
-  const value = (names: string[], i: number) => {
+/**
+ * A history row from Keras's epoch numbering (from 0; rows count from 1) and
+ * its logs' numbers, each metric under the first of its Keras names that is
+ * there (tfjs's fit logs `acc`, Keras and train() also `accuracy`).
+ */
+function kerasRow(epoch: number, seconds: number, logged: (name: string) => unknown): EpochLog {
+  const metric = (...names: string[]) => {
     for (const name of names) {
-      const v = history.history[name]?.[i];
+      const v = logged(name);
       if (typeof v === 'number') return v;
     }
     return NaN;
   };
-  return history.epoch.map((epoch, i) => ({
+  return {
     epoch: epoch + 1,
-    loss: value(['loss'], i),
-    accuracy: value(['acc', 'accuracy'], i),
-    val_loss: value(['val_loss'], i),
-    val_accuracy: value(['val_acc', 'val_accuracy'], i),
-    seconds: NaN,
-  }));
+    loss: metric('loss'),
+    accuracy: metric('acc', 'accuracy'),
+    val_loss: metric('val_loss'),
+    val_accuracy: metric('val_acc', 'val_accuracy'),
+    seconds,
+  };
+}
+
+/** The history row of a Keras callback's onEpochEnd(epoch, logs). */
+export async function kerasEpochLog(epoch: number, logs: KerasLogs, seconds: number): Promise<EpochLog> {
+  const values = new Map<string, unknown>();
+  for (const [name, v] of Object.entries(logs ?? {})) values.set(name, v instanceof tf.Tensor ? (await v.data())[0] : v);
+  return kerasRow(epoch, seconds, (name) => values.get(name));
+}
+
+/** The history tfjs's model.fit returns, as rows (its values are numbers once fit has returned; seconds are not kept: NaN). */
+export function historyRows(history: tf.History): EpochLog[] {
+  return history.epoch.map((epoch, i) => kerasRow(epoch, NaN, (name) => history.history[name]?.[i]));
 }
