@@ -12,8 +12,8 @@ import { PIXELS } from '../lib/data/classes';
 import { defaultDataDir, FASHION_MNIST_FILES, FASHION_MNIST_MD5, loadFashionMnist, md5File, resolveDataDir, type FashionMnistFile, type FileChecksums, type LoadOptions } from '../lib/data/fashion-mnist';
 import { progressReporter } from '../lib/data/download-progress';
 import { type DownloadEvent } from '../lib/data/download';
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/data/idx';
 import { escapeRegExp } from './escape-regexp';
+import { idxImageBytes, idxLabelBytes, patternPixels } from './idx-bytes';
 
 const REPO = path.join(__dirname, '..');
 const SHIPPED = path.join(REPO, 'data', 'fashion-mnist');
@@ -38,19 +38,8 @@ interface FakeData {
 }
 
 function fakeData(trainCount = 5, testCount = 3): FakeData {
-  const images = (count: number, seed: number) => {
-    const raw = Buffer.alloc(16 + count * PIXELS);
-    [IDX_IMAGES_MAGIC, count, 28, 28].forEach((v, i) => raw.writeUInt32BE(v, 4 * i));
-    for (let i = 16; i < raw.length; i++) raw[i] = (i * seed) & 0xff;
-    return raw;
-  };
-  const labels = (values: number[]) => {
-    const raw = Buffer.alloc(8 + values.length);
-    raw.writeUInt32BE(IDX_LABELS_MAGIC, 0);
-    raw.writeUInt32BE(values.length, 4);
-    Buffer.from(values).copy(raw, 8);
-    return raw;
-  };
+  const images = (count: number, seed: number) => idxImageBytes(count, 28, 28, patternPixels(count * PIXELS, seed));
+  const labels = idxLabelBytes;
   const trainLabels = Array.from({ length: trainCount }, (_, i) => (i * 3) % 10);
   const raw: Record<FashionMnistFile, Buffer> = {
     'train-images-idx3-ubyte.gz': images(trainCount, 7),

@@ -15,7 +15,6 @@ import * as dfd from 'danfojs-node';
 import { CLASS_NAMES } from '../lib/data/classes';
 import { readImageCsv, writeImageCsv } from '../lib/data/csv';
 import { fromDataFrame, toDataFrame } from '../lib/data/frames';
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../lib/data/idx';
 import { loadIdxDataset } from '../lib/data/idx-dataset';
 import type { LabeledImages } from '../lib/data/labeled-images';
 import { takeRows } from '../lib/data/split';
@@ -31,23 +30,15 @@ import { testModel } from '../lib/report/test-results';
 import { DIVERGED_LOSS, divergedLoss } from '../lib/training/divergence';
 import { train } from '../lib/training/train';
 import { realData } from './data-fixture';
+import { idxImageBytes, idxLabelBytes } from './idx-bytes';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'datasets-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
-function idxImages(set: LabeledImages): Buffer {
-  const header = Buffer.alloc(16);
-  [IDX_IMAGES_MAGIC, set.count, set.shape[0], set.shape[1]].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
-  return Buffer.concat([header, Buffer.from(set.images)]);
-}
-
-function idxLabels(set: LabeledImages): Buffer {
-  const header = Buffer.alloc(8);
-  [IDX_LABELS_MAGIC, set.count].forEach((v, i) => header.writeUInt32BE(v, 4 * i));
-  return Buffer.concat([header, Buffer.from(set.labels)]);
-}
+const idxImages = (set: LabeledImages) => idxImageBytes(set.count, set.shape[0], set.shape[1], set.images);
+const idxLabels = (set: LabeledImages) => idxLabelBytes(set.labels);
 
 /** Every second row and column of each image: 14x14 images that are not in the repository. */
 function halved(set: LabeledImages): LabeledImages {

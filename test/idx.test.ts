@@ -5,27 +5,14 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CLASS_NAMES, PIXELS } from '../lib/data/classes';
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, isGzip, parseIdxImages, parseIdxLabels, type IdxImages, type IdxLabels } from '../lib/data/idx';
+import { IDX_IMAGES_MAGIC, isGzip, parseIdxImages, parseIdxLabels, type IdxImages, type IdxLabels } from '../lib/data/idx';
+import { idxImageBytes, idxLabelBytes, patternPixels } from './idx-bytes';
 
 const DATA = path.join(__dirname, '..', 'data', 'fashion-mnist');
 
-function idxImages(count: number, rows = 28, cols = 28, magic = IDX_IMAGES_MAGIC): Buffer {
-  const bytes = Buffer.alloc(16 + count * rows * cols);
-  bytes.writeUInt32BE(magic, 0);
-  bytes.writeUInt32BE(count, 4);
-  bytes.writeUInt32BE(rows, 8);
-  bytes.writeUInt32BE(cols, 12);
-  for (let i = 16; i < bytes.length; i++) bytes[i] = (i * 7) & 0xff;
-  return bytes;
-}
-
-function idxLabels(labels: number[]): Buffer {
-  const bytes = Buffer.alloc(8 + labels.length);
-  bytes.writeUInt32BE(IDX_LABELS_MAGIC, 0);
-  bytes.writeUInt32BE(labels.length, 4);
-  Buffer.from(labels).copy(bytes, 8);
-  return bytes;
-}
+const idxImages = (count: number, rows = 28, cols = 28, magic = IDX_IMAGES_MAGIC) =>
+  idxImageBytes(count, rows, cols, patternPixels(count * rows * cols, 7), magic);
+const idxLabels = idxLabelBytes;
 
 describe('the shipped Fashion-MNIST files', () => {
   const read = (name: string) => fs.readFileSync(path.join(DATA, name));
