@@ -20,8 +20,8 @@ const ZERO = 0x30;
  * and its pixel values 0-255, as Kaggle's `fashion-mnist_train.csv`:
  * `label,pixel1,...,pixel784`) as a danfo DataFrame in the project's layout:
  * `Label`, then pixel columns `0`, `1`, ... (fromDataFrame reads it). Parsed
- * here, byte by byte: danfo's readCSV takes 38 s and 4 GB for Kaggle's 60,000
- * rows. A line of the wrong length or a value that is not an integer 0-255
+ * here, byte by byte: danfo's readCSV took 38 s and 4 GB for Kaggle's 60,000
+ * rows when it was measured (npm run bench:csv times this one against pandas). A line of the wrong length or a value that is not an integer 0-255
  * fails with its line number.
  */
 export async function readImageCsv(file: string, options: ImageCsvOptions = {}): Promise<dfd.DataFrame> {
