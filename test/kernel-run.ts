@@ -5,6 +5,16 @@ import * as path from 'node:path';
 import { findJupyterPython, ROOT } from '../scripts/jupyter';
 import { KERNEL_NAME } from '../scripts/kernel-spec';
 
+/**
+ * What a stop must show, in both stop tests: the cell ends within STOP_SECONDS of Kernel -> Interrupt
+ * (the issue asks for one second; a loaded machine gets slack), and then the kernel uses under
+ * IDLE_AFTER_STOP_CORES. A loop still running keeps at least one core busy (1.6-1.8 measured with
+ * the worker engine); the teardown after a stop (garbage collection of the run's tensors, workers
+ * exiting) measured 0.00-0.11 cores, so the bound sits between the two, not at the quiet-machine figure.
+ */
+export const STOP_SECONDS = 3;
+export const IDLE_AFTER_STOP_CORES = 0.5;
+
 export interface KernelOutput {
   type: string;
   name?: string;
