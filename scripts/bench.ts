@@ -22,12 +22,12 @@ import { CLASS_NAMES, PIXELS } from '../lib/data/classes';
 import { FASHION_MNIST_SHAPE } from '../lib/data/labeled-images';
 import { loadFashionMnist, type FashionMnist, type LabeledImages } from '../lib/data/fashion-mnist';
 import { evaluate } from '../lib/model/predict';
-import { defaultGradientEngine } from '../lib/engine/default-engine';
+import { defaultGradientEngine, defaultTrainingLayout } from '../lib/engine/default-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { type GradientEngine } from '../lib/engine/gradient-engine';
 import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
-import { DEFAULT_CHUNK_SIZE } from '../lib/model/chunk-size';
-import { checkModelFits, defaultTrainingLayout } from '../lib/model/memory';
+import { DEFAULT_CHUNK_SIZE } from '../lib/engine/chunk-size';
+import { checkModelFits } from '../lib/model/memory';
 import { buildZooModel, zooModelName } from '../lib/model/zoo';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   const { raw, source } = await loadData(log);
   const data = prepareData(raw, hp);
   const model = buildZooModel(hp.model, hp);
-  const layout = workers === undefined ? defaultTrainingLayout(batchSize) : { batchSize, workers, microBatchSize: DEFAULT_CHUNK_SIZE };
+  const images = data.train.x.shape[0] + data.validation.x.shape[0] + data.test.x.shape[0];
+  const layout = workers === undefined ? defaultTrainingLayout(batchSize, images) : { batchSize, workers, microBatchSize: DEFAULT_CHUNK_SIZE, datasetImages: images };
   const parameters = checkModelFits(model, layout).footprint.trainableWeights;
   // From the workers' start on, Ctrl-C ends them before the process exits; before, Node's default ends it at once.
   const stopped = ctrlC();

@@ -17,7 +17,7 @@ import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { Rng } from '../lib/data/rng';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
-import { chunkSizeFor } from '../lib/model/chunk-size';
+import { chunkSizeFor } from '../lib/engine/chunk-size';
 import { Adam } from '../lib/training/adam';
 import { trainStep } from '../lib/training/train';
 import { buildZooModel, zooModelName } from '../lib/model/zoo';

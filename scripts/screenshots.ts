@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { plotlyLibraryHtml } from '../lib/notebook/display';
+import { figureTitle, plotlyLibraryHtml } from '../lib/notebook/display';
 import type { Figure } from '../lib/notebook/plots';
 import { ROOT } from './jupyter';
 
@@ -40,13 +40,6 @@ const DEFAULT_SIZE = { width: 700, height: 450 };
  */
 export function figuresInHtml(html: string): Figure[] {
   return Array.from(html.matchAll(/var fig = (\{.*?\});function draw\(\)/gs), (m) => JSON.parse(m[1]) as Figure);
-}
-
-export function figureTitle(figure: Figure): string {
-  const title = figure.layout.title;
-  if (typeof title === 'string') return title;
-  const text = (title as { text?: unknown } | undefined)?.text;
-  return typeof text === 'string' ? text : '';
 }
 
 export function figureSize(figure: Figure): { width: number; height: number } {

@@ -3,8 +3,10 @@
  * and listed by --help, from one table.
  */
 import { parseArgs } from 'node:util';
-import { BETTER_HYPERPARAMETERS, DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
-import { recipeByName, RECIPES, type Recipe, type RecipeName } from '../lib/training/better';
+import { FASHION_MNIST_IMAGES } from '../lib/data/fashion-mnist';
+import { defaultTrainingLayout } from '../lib/engine/default-engine';
+import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
+import { checkZooModelFits, zooEntry, zooModelName, ZOO_MODELS, type ModelName } from '../lib/model/zoo';
 
 interface HyperparameterFlag {
   key: keyof Hyperparameters;
@@ -27,7 +29,7 @@ export const HYPERPARAMETER_FLAGS: Readonly<Record<string, HyperparameterFlag>> 
 const OTHER_FLAGS = {
   model: {
     value: 'NAME',
-    help: `the model and how it trains: ${Object.keys(RECIPES).join(', ')} (the zoo, lib/model/zoo.ts); better has the defaults in brackets above, which the options override, and a one-cycle learning-rate schedule`,
+    help: `the model and how it trains: ${ZOO_MODELS.join(', ')} (the zoo, lib/model/zoo.ts); better has the defaults in brackets above, which the options override, and a one-cycle learning-rate schedule`,
     default: 'seed',
   },
   save: { value: 'DIR', help: 'save the trained model to DIR (model.json, weights.bin, metadata.json)', default: 'not saved' },
@@ -37,7 +39,7 @@ const OTHER_FLAGS = {
 
 export type TrainCommand =
   | { help: true }
-  | { help: false; model: RecipeName; recipe: Recipe; hyperparameters: Hyperparameters; save?: string; json: boolean };
+  | { help: false; model: ModelName; hyperparameters: Hyperparameters; save?: string; json: boolean };
 
 const USAGE = 'npm run train -- --help lists every option';
 
@@ -92,22 +94,17 @@ export function parseTrainArgs(args: readonly string[]): TrainCommand {
     }
     overrides[key] = value;
   }
-  const model = (given.get('model') ?? 'seed') as RecipeName;
-  const recipe = recipeByName(model);
-  return {
-    help: false,
-    model,
-    recipe,
-    hyperparameters: resolveWithFlags(overrides as Partial<Hyperparameters>, recipe),
-    save: given.get('save'),
-    json: given.has('json'),
-  };
+  const model = zooModelName(given.get('model') ?? DEFAULT_HYPERPARAMETERS.model, '--model');
+  const hyperparameters = resolveWithFlags({ ...overrides, model });
+  // The model's size, before the data loads: train() checks it again with the data in hand.
+  checkZooModelFits(model, hyperparameters, defaultTrainingLayout(hyperparameters.batchSize, FASHION_MNIST_IMAGES));
+  return { help: false, model, hyperparameters, save: given.get('save'), json: given.has('json') };
 }
 
 /** resolveHyperparameters, with the option that set a refused value named first. */
-function resolveWithFlags(overrides: Partial<Hyperparameters>, recipe: Recipe): Hyperparameters {
+function resolveWithFlags(overrides: Partial<Hyperparameters>): Hyperparameters {
   try {
-    return recipe.hyperparameters(overrides);
+    return resolveHyperparameters(overrides);
   } catch (e) {
     const message = (e as Error).message;
     const flag = Object.keys(HYPERPARAMETER_FLAGS).find((f) =>
@@ -122,7 +119,7 @@ export function trainHelp(): string {
   const rows: [string, string][] = [
     ...Object.entries(HYPERPARAMETER_FLAGS).map(([flag, { key, value, help }]): [string, string] => [
       `--${flag} ${value}`,
-      `${help}; default ${DEFAULT_HYPERPARAMETERS[key]}${betterDefault(key)}, ${rangeOf(key)}`,
+      `${help}; default ${DEFAULT_HYPERPARAMETERS[key]}${modelDefaults(key)}, ${rangeOf(key)}`,
     ]),
     ...Object.entries(OTHER_FLAGS).map(([flag, { value, help, default: fallback }]): [string, string] => [
       `${flag === 'help' ? '-h, ' : ''}--${flag}${value ? ` ${value}` : ''}`,
@@ -145,15 +142,18 @@ export function trainHelp(): string {
   ].join('\n');
 }
 
-/** The better model's default for `key` in brackets, where it differs from the original's. */
-function betterDefault(key: keyof Hyperparameters): string {
-  if (key === 'model' || BETTER_HYPERPARAMETERS[key] === DEFAULT_HYPERPARAMETERS[key]) return '';
-  return ` (better: ${BETTER_HYPERPARAMETERS[key]})`;
+/** The zoo models' own defaults for `key` in brackets, where they differ from the original's. */
+function modelDefaults(key: keyof Hyperparameters): string {
+  const own = ZOO_MODELS.flatMap((name) => {
+    const value = key === 'model' ? undefined : zooEntry(name).defaults?.[key];
+    return value === undefined || value === DEFAULT_HYPERPARAMETERS[key] ? [] : [`${name}: ${value}`];
+  });
+  return own.length === 0 ? '' : ` (${own.join(', ')})`;
 }
 
 function expectedValue(flag: string): string {
   const hyperparameter = HYPERPARAMETER_FLAGS[flag];
-  if (flag === 'model') return Object.keys(RECIPES).join(', ');
+  if (flag === 'model') return ZOO_MODELS.join(', ');
   return hyperparameter === undefined ? 'a directory' : rangeOf(hyperparameter.key);
 }
 

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     process.stdout.write(trainHelp());
     return;
   }
-  const { hyperparameters: hp, save, recipe } = command;
+  const { hyperparameters: hp, save } = command;
   // Before the run, not after it: a bad --save would otherwise lose the trained model.
   if (save !== undefined) await checkSaveTarget(save);
   // With --json, stdout carries only the result line; progress goes to stderr.
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
     signal: stopped,
   };
-  const run = await runExperiment(hp, data, recipe.trainOptions(hp, progress), recipe.build);
+  const run = await runExperiment(hp, data, progress);
   stopped.throwIfAborted();
   log(`backend: ${run.backend.name} (${run.backend.reason})`);
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);

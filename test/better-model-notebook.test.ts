@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLASS_NAMES } from '../lib/data/classes';
-import { figuresInHtml, figureTitle } from '../scripts/screenshots';
+import { figureTitle } from '../lib/notebook/display';
+import { figuresInHtml } from '../scripts/screenshots';
 import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
 
 test('better-model.ipynb runs headless without a saved model and shows every part', { skip: jupyterMissing }, () => {

@@ -10,7 +10,8 @@ import { BETTER_HYPERPARAMETERS, betterHyperparameters, resolveHyperparameters }
 import { evaluate } from '../lib/model/predict';
 import { classificationReport } from '../lib/report/metrics';
 import { f1Changes, mistakeChanges } from '../lib/report/model-comparison';
-import { recipeByName, RECIPES } from '../lib/training/better';
+import { defaultTrainingLayout } from '../lib/engine/default-engine';
+import { checkZooModelFits, zooEntry } from '../lib/model/zoo';
 import { oneCycle } from '../lib/training/schedule';
 import { train } from '../lib/training/train';
 import { realRows, smallData } from './data-fixture';
@@ -39,17 +40,34 @@ describe('the better model', () => {
     assert.deepEqual(betterHyperparameters(), { model: 'better', ...BETTER_HYPERPARAMETERS });
     // The model's defaults are the better model's whichever way it is named.
     assert.deepEqual(resolveHyperparameters({ model: 'better' }), betterHyperparameters());
-    assert.deepEqual(RECIPES.better.hyperparameters(), betterHyperparameters());
+    assert.equal(zooEntry('better').defaults, BETTER_HYPERPARAMETERS, 'its zoo entry holds them');
     assert.equal(betterHyperparameters({ epochs: 1 }).epochs, 1);
     assert.throws(() => betterHyperparameters({ model: 'seed' }), /^RangeError: betterHyperparameters makes the better model's settings, but model is "seed"; use resolveHyperparameters/);
     assert.throws(() => betterHyperparameters({ dropout: 1 }), /hyperparameter dropout must be a number in \[0, 1\), got 1/);
-    assert.equal(recipeByName('better'), RECIPES.better);
-    assert.throws(() => recipeByName('best'), /--model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"/);
   });
 
   test('the memory check sizes the better model, not the seed CNN', () => {
     // At 4,096 filters its second block alone needs tens of GB of activations per pass.
-    assert.throws(() => betterHyperparameters({ filters: 4096 }), /^ModelTooLargeError: model "better" with filters 4096 and denseUnits 128 has /);
+    const hp = betterHyperparameters({ filters: 4096 });
+    assert.throws(() => checkZooModelFits('better', hp, defaultTrainingLayout(hp.batchSize, 70_000)), /^ModelTooLargeError: model "better" with filters 4096 and denseUnits 128 has /);
+  });
+
+  test('train() gives it its one-cycle schedule (its zoo entry says so) unless told another', async () => {
+    await selectBackend();
+    const data = await smallData(256, 64);
+    const hp = betterHyperparameters({ epochs: 2, batchSize: 64, filters: 4, denseUnits: 8, learningRate: 0.01 });
+    const run = async (options: object) => {
+      const model = buildBetterModel(hp);
+      try {
+        return (await train(model, data, hp, { ...quiet, ...options })).map((e) => [e.loss, e.val_loss]);
+      } finally {
+        model.dispose();
+      }
+    };
+    const byEntry = await run({});
+    assert.deepEqual(byEntry, await run({ learningRateSchedule: oneCycle(hp.learningRate) }), 'the same steps as oneCycle(hp.learningRate)');
+    assert.notDeepEqual(byEntry, await run({ learningRateSchedule: () => hp.learningRate }), 'a constant rate trains otherwise');
+    disposeTensors(data.train, data.validation);
   });
 });
 

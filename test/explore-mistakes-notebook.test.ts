@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { CLASS_NAMES } from '../lib/data/classes';
-import { figuresInHtml, figureTitle } from '../scripts/screenshots';
+import { figureTitle } from '../lib/notebook/display';
+import { figuresInHtml } from '../scripts/screenshots';
 import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
 
 test('explore-mistakes.ipynb runs headless without a saved model and shows every part', { skip: jupyterMissing }, () => {

@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { FIGURE_CLASS } from '../lib/notebook/display';
 import { findJupyterPython, ROOT } from '../scripts/jupyter';
+import { CHROMIUM, chromiumMissing } from './chromium';
 import { IDLE_AFTER_STOP_CORES, STOP_SECONDS } from './kernel-run';
 import { scratchNotebooks } from './notebook-run';
 
@@ -22,18 +23,13 @@ import { scratchNotebooks } from './notebook-run';
 declare const window: any;
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PASSES = 10;
 /** Images of each split the notebooks load (FASHION_MNIST_IMAGES): enough for every class, quick to train. */
 const IMAGES = 3000;
 const MAX_SAVED_BYTES = 2 * 1024 * 1024;
 
 function missing(): string | false {
-  const why = !fs.existsSync(CHROMIUM)
-    ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
-    : findJupyterPython() === null
-      ? 'Jupyter is not installed (apt-get install jupyter-notebook)'
-      : false;
+  const why = chromiumMissing() || (findJupyterPython() === null ? 'Jupyter is not installed (apt-get install jupyter-notebook)' : false);
   if (why && process.env.CI === 'true') throw new Error(`CI needs ${why}`);
   return why;
 }

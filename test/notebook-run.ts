@@ -7,7 +7,8 @@ export interface NotebookOutput {
   output_type: string;
   name?: string;
   text?: string | string[];
-  data?: Record<string, string | string[]>;
+  /** By mime type: text as a string or lines; JSON types (plotly's) as their value. */
+  data?: Record<string, unknown>;
   ename?: string;
   evalue?: string;
 }
@@ -52,6 +53,6 @@ export function executeNotebook(name: string, env: NodeJS.ProcessEnv = {}): { no
 }
 
 export function outputText(o: NotebookOutput): string {
-  const join = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join('') : (v ?? ''));
+  const join = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? v.join('') : '');
   return join(o.text) + Object.values(o.data ?? {}).map(join).join('') + (o.evalue ?? '');
 }

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from '../scripts/kernel-spec';
+import { PLOTLY_MIME } from '../lib/notebook/display';
+import { chromiumMissing, drawPlotlyJson, type PlotlyJson } from './chromium';
 import { executeNotebook, jupyterMissing, outputText } from './notebook-run';
 
 test('every notebook opens on the project kernel, which npm install registers (a plain tslab kernel may not exist)', () => {
@@ -15,7 +17,7 @@ test('every notebook opens on the project kernel, which npm install registers (a
   }
 });
 
-test('the main notebook runs top to bottom headless and shows every step', { skip: jupyterMissing }, () => {
+test('the main notebook runs top to bottom headless and shows every step', { skip: jupyterMissing }, (t) => {
   const { notebook, html, scratch } = executeNotebook('fashion-mnist-cnn.ipynb', { EPOCHS: '1' });
   const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
   const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
@@ -34,6 +36,17 @@ test('the main notebook runs top to bottom headless and shows every step', { ski
   assert.equal(text.match(/Plotly\.newPlot\(/g)?.length, 4);
   assert.equal(html.match(/plotly\.js v4/g)?.length, 1);
   assert.doesNotMatch(html, /<script[^>]+src="https?:\/\/[^"]*plotly/);
+  // Each figure is one output for every front end: plotly's JSON (VS Code, JupyterLab), the loader (this page), text.
+  const figures = outputs.filter((o) => o.data?.[PLOTLY_MIME] !== undefined);
+  assert.deepEqual(
+    figures.map((o) => outputText({ output_type: 'text', text: o.data!['text/plain'] as string })),
+    ['First 64 training images (heat map, 304 x 304)', 'Training and validation loss (line chart, 1 point)', 'Training and validation accuracy (line chart, 1 point)', 'Confusion matrix (test set) (heat map, 10 x 10)'],
+  );
+  figures.forEach((o) => assert.match(outputText({ output_type: 'text', text: o.data!['text/html'] as string[] }), /Plotly\.newPlot\(/));
+  const noChromium = chromiumMissing();
+  if (noChromium) t.diagnostic(`the figures' JSON not drawn: ${noChromium}`);
+  else assert.deepEqual(drawPlotlyJson(figures.map((o) => o.data![PLOTLY_MIME] as PlotlyJson)), [1, 1, 1, 1], "plotly.js draws each figure's JSON alone");
+  assert.ok(fs.statSync(path.join(scratch, 'fashion-mnist-cnn.ipynb')).size < 2 * 1024 * 1024, 'the saved notebook stays well under 2 MB');
   assert.ok(fs.existsSync(path.join(scratch, 'models', 'fashion-cnn', 'model.json')), 'the model was saved');
   fs.rmSync(scratch, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLASS_NAMES } from '../lib/data/classes';
-import { figureHtml, frameHtml, reportHtml, showFigure, tableHtml } from '../lib/notebook/display';
+import { figureHtml, figureText, frameHtml, reportHtml, showFigure, tableHtml, type MimeBundle } from '../lib/notebook/display';
 import { toDataFrame } from '../lib/data/frames';
 import { classificationReport } from '../lib/report/metrics';
 import { confusionMatrixFigure, historyFigure, imageGridFigure, type Figure } from '../lib/notebook/plots';
@@ -60,12 +60,16 @@ test('confusion matrix figure: counts in the cells, class names on both axes, tr
   assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
 });
 
-test('a figure output is its spec and a loader: plotly comes from the page or the kernel spec folder, never the output', () => {
-  const outputs: string[] = [];
-  const sink = { html: (s: string) => outputs.push(s) };
+test('a figure output is one bundle: plotly JSON, HTML whose loader takes plotly from the page or the kernel spec folder, and text', () => {
+  const bundles: MimeBundle[] = [];
+  const sink = { bundle: (data: MimeBundle) => bundles.push(data) };
   const fig: Figure = { data: [{ type: 'bar', x: [1], y: [2] }], layout: {} };
   showFigure(fig, sink);
   showFigure(fig, sink);
+  assert.deepEqual(Object.keys(bundles[0]).sort(), ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+  assert.deepEqual(bundles[0]['application/vnd.plotly.v1+json'], { data: fig.data, layout: fig.layout, config: { responsive: true } });
+  assert.equal(bundles[0]['text/plain'], 'Figure (bar chart, 1 bar)');
+  const outputs = bundles.map((b) => b['text/html'] as string);
   for (const output of outputs) {
     assert.doesNotMatch(output, /plotly\.js v4/, 'no bundle in any output: a rerun would take it away');
     assert.ok(output.length < 3_000, `a small output, got ${output.length} characters`);
@@ -75,6 +79,14 @@ test('a figure output is its spec and a loader: plotly comes from the page or th
     assert.match(output, /'kernelspecs\/fashion-mnist-ts\/plotly\.min\.js'/);
   }
   assert.notEqual(outputs[0].slice(0, 60), outputs[1].slice(0, 60), 'each figure draws into its own element');
+});
+
+test("a figure's text names its title and what it draws, for front ends that show only text", async () => {
+  const { test: split } = await realData();
+  assert.equal(figureText(confusionMatrixFigure(Array.from({ length: 10 }, () => new Array(10).fill(1)), CLASS_NAMES, 'Confusion matrix')), 'Confusion matrix (heat map, 10 x 10)');
+  const history = [1, 2, 3].map((epoch) => ({ epoch, loss: 1 / epoch, accuracy: 0.5, val_loss: 1, val_accuracy: 0.5, seconds: 1 }));
+  assert.equal(figureText(historyFigure(history, 'loss')), 'Training and validation loss (line chart, 3 points)');
+  assert.equal(figureText(imageGridFigure(split, 4, 8)), 'First 32 training images (heat map, 152 x 304)', '4 rows of 8 tiles: 28 pixels and a gap of 10, each way');
 });
 
 test('figure HTML cannot be broken out of by text in the figure', () => {

@@ -94,7 +94,7 @@ test('npm run train -- --save checks the directory before training', () => {
 
 test('npm run train --model: listed by --help, an unknown name or a bad value refused before loading any data', () => {
   assert.match(train(['--help']).stdout, /\n {2}--model NAME +the model and how it trains: seed, keras-convnet, bn-cnn, mlp, better .*; default: seed\n/);
-  assert.match(train(['--model', 'best']).stderr, /^train: --model must be one of: seed, keras-convnet, bn-cnn, mlp, better; got "best"$/m);
+  assert.match(train(['--model', 'best']).stderr, /^train: --model must be one of seed, keras-convnet, bn-cnn, mlp, better, got "best"$/m);
   assert.match(train(['--model']).stderr, /^train: --model needs a value \(seed, keras-convnet, bn-cnn, mlp, better\), got nothing$/m);
   assert.match(train(['--model', 'better', '--dropout', '1']).stderr, /^train: --dropout: hyperparameter dropout must be a number in \[0, 1\), got 1$/m);
 });

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/engine/backend';
 import type { GradientEngine } from '../lib/engine/gradient-engine';
 import { localGradientEngine } from '../lib/engine/local-engine';
-import { chunkSizeFor } from '../lib/model/chunk-size';
+import { chunkSizeFor } from '../lib/engine/chunk-size';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
 import { disposeTensors, toTensors } from '../lib/data/tensors';

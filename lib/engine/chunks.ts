@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../data/rng';
-import { DEFAULT_CHUNK_SIZE } from '../model/chunk-size';
+import { DEFAULT_CHUNK_SIZE } from './chunk-size';
 import { countCorrect, crossEntropyPerImage } from '../model/loss';
 import { evaluate } from '../model/predict';
 import { SeededDropout } from '../model/seeded-dropout';

@@ -1,6 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
-import { chunkSizeFor } from '../model/chunk-size';
+import { chunkSizeFor } from './chunk-size';
+import type { TrainingLayout } from '../model/memory';
 import type { GradientEngine } from './gradient-engine';
 import { localGradientEngine } from './local-engine';
 import { parallelGradientEngine } from './parallel-engine';
@@ -18,7 +19,7 @@ import { parallelGradientEngine } from './parallel-engine';
  */
 export async function defaultGradientEngine(model: tf.LayersModel, seed: number, batchSize = Infinity, signal?: AbortSignal): Promise<GradientEngine> {
   const chunkSize = chunkSizeFor(batchSize);
-  if (tf.getBackend() === 'tensorflow' || os.availableParallelism() < 2) return localGradientEngine(model, { seed, chunkSize });
+  if (!usesWorkers()) return localGradientEngine(model, { seed, chunkSize });
   const workers = await parallelGradientEngine(model, { seed, chunkSize, signal });
   if (batchSize > chunkSize) return workers;
   const local = localGradientEngine(model, { seed, chunkSize });
@@ -29,4 +30,19 @@ export async function defaultGradientEngine(model: tf.LayersModel, seed: number,
     evaluate: (data, stop) => workers.evaluate(data, stop),
     dispose: () => workers.dispose(),
   };
+}
+
+/** Whether defaultGradientEngine starts worker threads (one per core) on this backend and machine. */
+function usesWorkers(): boolean {
+  // backendName, not getBackend(), which would pick a backend when none is chosen yet (the CLI checks
+  // a model's size before it selects one; tfjs-node, the one without workers, does not install here).
+  return tf.engine().backendName !== 'tensorflow' && os.availableParallelism() >= 2;
+}
+
+/**
+ * How defaultGradientEngine runs batches of `batchSize` here, as the memory
+ * check (lib/model/memory.ts) sizes it, with `datasetImages` images resident.
+ */
+export function defaultTrainingLayout(batchSize: number, datasetImages: number): TrainingLayout {
+  return { batchSize, microBatchSize: chunkSizeFor(batchSize), workers: usesWorkers() ? os.availableParallelism() : 0, datasetImages };
 }

@@ -3,6 +3,24 @@ import { Rng } from '../data/rng';
 import type { SeedModelOptions } from './cnn';
 import { dataShape } from './data-match';
 import { SeededDropout } from './seeded-dropout';
+import type { Hyperparameters } from './settings';
+
+/**
+ * The settings the better model was chosen with (notebooks/better-model.ipynb,
+ * `npm run train -- --model better`): its defaults. `learningRate` is the peak
+ * of its one-cycle schedule (lib/training/schedule.ts); `filters` is the first
+ * convolution's, the second has twice as many.
+ */
+export const BETTER_HYPERPARAMETERS: Readonly<Omit<Hyperparameters, 'model'>> = Object.freeze({
+  epochs: 12,
+  batchSize: 256,
+  learningRate: 0.003,
+  dropout: 0.25,
+  filters: 16,
+  denseUnits: 128,
+  validationFraction: 0.2,
+  seed: 42,
+});
 
 /**
  * Share of the moving batch-norm statistics kept at each step: PyTorch's

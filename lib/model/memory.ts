@@ -8,7 +8,6 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { chunkSizeFor } from './chunk-size';
 
 /** The most tfjs's wasm build lets its heap grow to (its getHeapMax(): 65,536 pages less 64 KiB). */
 export const WASM_HEAP_LIMIT_BYTES = 4_294_901_760;
@@ -23,8 +22,6 @@ export const WASM_HEAP_LIMIT_BYTES = 4_294_901_760;
  */
 const ACTIVATION_FACTOR = 6;
 const FLOAT_BYTES = 4;
-/** Fashion-MNIST's 70,000 images (train, validation, test), resident as float32 tensors. */
-const DATASET_IMAGES = 70_000;
 
 /** What a model's memory is made of, in float32 elements. */
 export interface ModelFootprint {
@@ -47,8 +44,8 @@ export interface TrainingLayout {
   microBatchSize: number;
   /** Worker threads, each with a replica of the model on its own wasm heap; 0 trains on the main thread. */
   workers: number;
-  /** Images held as float32 tensors on the main heap; defaults to Fashion-MNIST's 70,000. */
-  datasetImages?: number;
+  /** Images held as float32 tensors on the main heap: the data's, of the model's input shape. */
+  datasetImages: number;
 }
 
 /** Bytes, by where they live, and the limits they must stay under. */
@@ -136,7 +133,7 @@ export function estimateTrainingMemory(footprint: ModelFootprint, layout: Traini
   const micro = Math.min(layout.microBatchSize, layout.batchSize);
   const chunks = Math.ceil(layout.batchSize / micro);
   const activations = ACTIVATION_FACTOR * f * footprint.activationsPerImage * micro;
-  const dataset = f * footprint.input * (layout.datasetImages ?? DATASET_IMAGES);
+  const dataset = f * footprint.input * layout.datasetImages;
   // Weights, Adam's two moments, the copy train() rolls back to on divergence, the batch's gradients.
   const resident = f * (weights + 4 * trainable) + dataset;
   let mainHeap: number;
@@ -211,14 +208,8 @@ export function checkModelFits(model: tf.LayersModel, layout: TrainingLayout): M
     modelFootprint(model),
     layout,
     `model "${model.name}"`,
-    'Use a smaller model, or a smaller batch or chunk size if the activations are the most of it.',
+    'Use a smaller model (the seed and better models: lower filters or denseUnits), or a smaller batchSize if the activations are the most of it.',
   );
-}
-
-/** How the default engine (lib/engine/default-engine.ts) runs a batch of `batchSize` on this machine. */
-export function defaultTrainingLayout(batchSize: number): TrainingLayout {
-  const workers = os.availableParallelism() >= 2 ? os.availableParallelism() : 0;
-  return { batchSize, workers, microBatchSize: chunkSizeFor(batchSize) };
 }
 
 function elements(shape: readonly (number | null)[]): number {

@@ -13,15 +13,15 @@
  * which keep their names so that models saved before still load.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FASHION_MNIST_SHAPE } from '../data/labeled-images';
 import { Rng } from '../data/rng';
-import { BETTER_MODEL_NAME, betterModelLayers } from './better';
+import { BETTER_HYPERPARAMETERS, BETTER_MODEL_NAME, betterModelLayers } from './better';
 import { SEED_MODEL_NAME, seedModelLayers, type SeedModelOptions } from './cnn';
 import { dataShape } from './data-match';
+import { checkFootprintFits, layersFootprint, type MemoryEstimate, type TrainingLayout } from './memory';
 import { SeededDropout } from './seeded-dropout';
+import { SHAPING_HYPERPARAMETERS, ZOO_MODELS, type Hyperparameters, type ModelName, type ShapingHyperparameter } from './settings';
 
-export const ZOO_MODELS = ['seed', 'keras-convnet', 'bn-cnn', 'mlp', 'better'] as const;
-export type ModelName = (typeof ZOO_MODELS)[number];
+export { ZOO_MODELS, type ModelName };
 
 /**
  * What zoo models are built from (`Hyperparameters` has all but the data's
@@ -30,9 +30,6 @@ export type ModelName = (typeof ZOO_MODELS)[number];
  * others being fixed architectures.
  */
 export type ZooOptions = SeedModelOptions;
-
-/** What a zoo model built without `inputShape` takes: one Fashion-MNIST image. */
-export const INPUT_SHAPE: number[] = [...FASHION_MNIST_SHAPE];
 
 /** Makes one model's layers: initialisers and dropout seeded in layer order, Keras' layer names. */
 class LayerMaker {
@@ -83,20 +80,32 @@ class LayerMaker {
   }
 }
 
-interface ZooEntry {
+/** Everything about one model of the zoo: how it is built, what sizes it, its defaults and how it trains. */
+export interface ZooEntry {
   /** The tf.Sequential's name. */
   name: string;
   /** The layers, input first; new ones on every call. */
   layers(options: ZooOptions): tf.layers.Layer[];
+  /** The hyperparameters that size its layers; another value of the others is refused, not ignored. */
+  shapedBy: readonly ShapingHyperparameter[];
+  /** Its defaults, where they are not DEFAULT_HYPERPARAMETERS (resolveHyperparameters fills them in). */
+  defaults?: Readonly<Partial<Omit<Hyperparameters, 'model'>>>;
+  /**
+   * How train() moves its learning rate unless told otherwise: `constant` at
+   * `hp.learningRate`, or `one-cycle` peaking there (lib/training/schedule.ts).
+   */
+  schedule: 'constant' | 'one-cycle';
 }
 
 const ZOO: Record<ModelName, ZooEntry> = {
   // The original notebook's CNN (lib/model/cnn.ts): 173,738 parameters with the default hyperparameters.
-  seed: { name: SEED_MODEL_NAME, layers: seedModelLayers },
+  seed: { name: SEED_MODEL_NAME, layers: seedModelLayers, shapedBy: SHAPING_HYPERPARAMETERS, schedule: 'constant' },
 
   // Keras' "Simple MNIST convnet" example: 34,826 parameters.
   'keras-convnet': {
     name: 'keras_convnet',
+    shapedBy: [],
+    schedule: 'constant',
     layers: (options) => {
       const { inputShape, numClasses } = dataShape(options);
       const k = new LayerMaker(options.seed);
@@ -115,6 +124,8 @@ const ZOO: Record<ModelName, ZooEntry> = {
   // Two blocks of two convolutions with batch normalisation: 468,458 trainable parameters.
   'bn-cnn': {
     name: 'bn_cnn',
+    shapedBy: [],
+    schedule: 'constant',
     layers: (options) => {
       const { inputShape, numClasses } = dataShape(options);
       const k = new LayerMaker(options.seed);
@@ -146,6 +157,8 @@ const ZOO: Record<ModelName, ZooEntry> = {
   // A multilayer perceptron, the baseline without convolutions: 203,530 parameters.
   mlp: {
     name: 'mlp',
+    shapedBy: [],
+    schedule: 'constant',
     layers: (options) => {
       const { inputShape, numClasses } = dataShape(options);
       const k = new LayerMaker(options.seed);
@@ -153,8 +166,14 @@ const ZOO: Record<ModelName, ZooEntry> = {
     },
   },
 
-  // notebooks/better-model.ipynb's model (lib/model/better.ts), trained with a one-cycle schedule.
-  better: { name: BETTER_MODEL_NAME, layers: betterModelLayers },
+  // notebooks/better-model.ipynb's model (lib/model/better.ts), with the settings and the schedule it was chosen with.
+  better: {
+    name: BETTER_MODEL_NAME,
+    layers: betterModelLayers,
+    shapedBy: SHAPING_HYPERPARAMETERS,
+    defaults: BETTER_HYPERPARAMETERS,
+    schedule: 'one-cycle',
+  },
 };
 
 /** `name` if it names a zoo model; otherwise throws, naming `what`, the value and the zoo's models. */
@@ -165,13 +184,35 @@ export function zooModelName(name: unknown, what = 'model'): ModelName {
   return name as ModelName;
 }
 
+/** Zoo model `name`'s entry: its defaults, what sizes it, how it trains (throws on a name outside the zoo). */
+export function zooEntry(name: ModelName): Readonly<ZooEntry> {
+  return ZOO[zooModelName(name)];
+}
+
 /** The layers of zoo model `name`, not in a model yet: for `layersFootprint` (./memory) before building. */
 export function zooLayers(name: ModelName, options: ZooOptions): tf.layers.Layer[] {
-  return ZOO[zooModelName(name)].layers(options);
+  return zooEntry(name).layers(options);
+}
+
+/**
+ * Refuses zoo model `name` with `options` (ModelTooLargeError, naming the sizes that
+ * made it too large) when training it with `layout` cannot fit in memory, before a
+ * byte of it exists: for a command line that checks before it loads the data.
+ */
+export function checkZooModelFits(name: ModelName, options: ZooOptions, layout: TrainingLayout): MemoryEstimate {
+  const sizes = zooEntry(name).shapedBy.filter((key) => key !== 'dropout');
+  return checkFootprintFits(
+    layersFootprint(zooLayers(name, options), dataShape(options).inputShape),
+    layout,
+    sizes.length > 0 ? `model "${name}" with ${sizes.map((key) => `${key} ${options[key]}`).join(' and ')}` : `model "${name}"`,
+    sizes.length > 0
+      ? `Lower ${sizes.join(' or ')} (they size the weights; filters also the activations), or batchSize (the activations).`
+      : 'Lower batchSize (it sizes the activations).',
+  );
 }
 
 /** Builds zoo model `name` (one of ZOO_MODELS) with weights initialised from `options.seed`. */
 export function buildZooModel(name: ModelName, options: ZooOptions): tf.Sequential {
-  const entry = ZOO[zooModelName(name)];
+  const entry = zooEntry(name);
   return tf.sequential({ name: entry.name, layers: entry.layers(options) });
 }

@@ -14,9 +14,31 @@ function tslab(): typeof import('tslab') {
   return require('tslab') as typeof import('tslab');
 }
 
+/** One output in several forms (mime type -> content): each front end shows the richest it can draw. */
+export type MimeBundle = Record<string, unknown>;
+
+/** Where figures go; injectable so the bundles can be tested outside Jupyter. */
+export interface FigureSink {
+  bundle(data: MimeBundle): void;
+}
+
+/** tslab's writer of the running cell's display_data; null outside a cell. */
+interface TslabWriter {
+  lastWriteDisplayData: ((message: { data: MimeBundle; metadata: object; transient: object }, update: boolean) => void) | null;
+}
+
 /** The output of the cell that is running. */
-function notebookSink(): HtmlSink {
-  return tslab().display;
+function notebookSink(): HtmlSink & FigureSink {
+  return {
+    html: (s) => tslab().display.html(s),
+    bundle: (data) => {
+      // tslab's display.raw sends one mime type per output (tslab 1.0.22, dist/public.js); the writer
+      // under it sends whatever data it is given, as one display_data message.
+      const writer = require('tslab/dist/jupyter') as TslabWriter;
+      if (writer.lastWriteDisplayData === null) throw new Error('a figure can be shown only while a notebook cell runs');
+      writer.lastWriteDisplayData({ data, metadata: {}, transient: {} }, false);
+    },
+  };
 }
 
 /** An output of the running cell that each `html()` call redraws in place, for live progress. */
@@ -80,8 +102,54 @@ export function figureHtml(figure: Figure): string {
 /** The class of every figure's element, for tests and tools that look for the figures in a page. */
 export const FIGURE_CLASS = 'fashion-mnist-figure';
 
-export function showFigure(figure: Figure, sink: HtmlSink = notebookSink()): void {
-  sink.html(figureHtml(figure));
+/** Plotly's mime type: what VS Code's notebook renderers and JupyterLab's plotly extension draw. */
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/**
+ * A figure as one output for every front end: plotly's JSON (VS Code,
+ * JupyterLab, Notebook 7), the HTML loader (the classic page, nbconvert and
+ * exported reports) and a line of text (consoles, GitHub's preview).
+ */
+export function figureBundle(figure: Figure): MimeBundle {
+  return {
+    [PLOTLY_MIME]: { data: figure.data, layout: figure.layout, config: { responsive: true } },
+    'text/html': figureHtml(figure),
+    'text/plain': figureText(figure),
+  };
+}
+
+/** What a figure shows, in words: its title and its kind, e.g. "Confusion matrix: seed CNN (heat map, 10 x 10)". */
+export function figureText(figure: Figure): string {
+  const kinds = [...new Set(figure.data.map(traceText))].join('; ');
+  return `${figureTitle(figure) || 'Figure'} (${kinds || 'no data'})`;
+}
+
+/** A figure's title text; '' when it has none. */
+export function figureTitle(figure: Figure): string {
+  const title = figure.layout.title;
+  if (typeof title === 'string') return title;
+  const text = (title as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' ? text : '';
+}
+
+function traceText(trace: Record<string, unknown>): string {
+  const rows = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  const count = (v: unknown, what: string) => `${rows(v)} ${what}${rows(v) === 1 ? '' : 's'}`;
+  const z = trace.z as unknown[][] | undefined;
+  switch (trace.type) {
+    case 'heatmap':
+      return `heat map, ${rows(z)} x ${rows(z?.[0])}`;
+    case 'image':
+      return `image, ${rows(z)} x ${rows(z?.[0])} pixels`;
+    case 'bar':
+      return `bar chart, ${count(trace.orientation === 'h' ? trace.y : trace.x, 'bar')}`;
+    default:
+      return `line chart, ${count(trace.y, 'point')}`;
+  }
+}
+
+export function showFigure(figure: Figure, sink: FigureSink = notebookSink()): void {
+  sink.bundle(figureBundle(figure));
 }
 
 export function escapeHtml(s: string): string {

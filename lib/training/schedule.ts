@@ -1,3 +1,6 @@
+import type { Hyperparameters } from '../model/hyperparams';
+import { zooEntry } from '../model/zoo';
+
 /**
  * Learning-rate schedules for train(): the rate of each optimiser step,
  * `step` counting from 0 to `totalSteps - 1` over the whole run.
@@ -33,4 +36,14 @@ export function oneCycle(peak: number, options: OneCycleOptions = {}): LearningR
     if (step <= warmupEnd) return cosine(start, peak, warmupEnd > 0 ? step / warmupEnd : 1);
     return cosine(peak, end, Math.min(1, (step - warmupEnd) / Math.max(1, totalSteps - 1 - warmupEnd)));
   };
+}
+
+/**
+ * The schedule zoo model `hp.model` trains with (its entry's `schedule`,
+ * lib/model/zoo.ts): the better model's one cycle peaking at `hp.learningRate`;
+ * undefined for a constant rate, and when `hp` names no model.
+ */
+export function zooSchedule(hp: Partial<Pick<Hyperparameters, 'model'>> & Pick<Hyperparameters, 'learningRate'>): LearningRateSchedule | undefined {
+  if (hp.model === undefined) return undefined;
+  return zooEntry(hp.model).schedule === 'one-cycle' ? oneCycle(hp.learningRate) : undefined;
 }

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../data/rng';
 import type { LabeledTensors } from '../data/tensors';
-import { defaultGradientEngine } from '../engine/default-engine';
+import { defaultGradientEngine, defaultTrainingLayout } from '../engine/default-engine';
 import type { GradientEngine } from '../engine/gradient-engine';
 import type { Hyperparameters } from '../model/hyperparams';
 import { checkModelMatchesData, modelIo } from '../model/data-match';
+import { checkModelFits } from '../model/memory';
 import { evaluate, type Evaluation } from '../model/predict';
 import { trainableVariables } from '../model/variables';
 import { checkpoint, stopSignal, stoppedBy } from '../util/interrupt';
 import { Adam } from './adam';
-import type { LearningRateSchedule } from './schedule';
+import { zooSchedule, type LearningRateSchedule } from './schedule';
 import { divergenceRule, DivergenceWatch } from './divergence';
 import { formatEpochLog, type EpochLog } from './epoch-log';
 
@@ -25,7 +26,8 @@ export interface BatchProgress {
 }
 
 type TrainingData = { train: LabeledTensors; validation: LabeledTensors };
-type TrainingHyperparameters = Pick<Hyperparameters, 'epochs' | 'batchSize' | 'learningRate' | 'seed'>;
+/** What train() reads of the hyperparameters; `model`, when given, brings the zoo model's schedule. */
+type TrainingHyperparameters = Pick<Hyperparameters, 'epochs' | 'batchSize' | 'learningRate' | 'seed'> & Partial<Pick<Hyperparameters, 'model'>>;
 
 /**
  * What `model.fit` takes as `callbacks`: tf.callbacks.earlyStopping(...),
@@ -54,7 +56,11 @@ export interface TrainOptions {
   verbose?: 0 | 1;
   /** How gradients are computed; defaults to the fastest for the backend and batch size (defaultGradientEngine). */
   engine?: GradientEngine;
-  /** The learning rate of each step (lib/training/schedule.ts); defaults to `hp.learningRate` throughout. */
+  /**
+   * The learning rate of each step (lib/training/schedule.ts); defaults to the
+   * schedule of the zoo model `hp.model` names (the better model's one cycle),
+   * else `hp.learningRate` throughout.
+   */
   learningRateSchedule?: LearningRateSchedule;
   /**
    * Stops training within a step when it aborts, as Kernel -> Interrupt does
@@ -194,6 +200,10 @@ export async function train(
   const { classes } = modelIo(model);
   checkModelMatchesData(model, data.train, 'training data');
   checkModelMatchesData(model, data.validation, 'validation data');
+  // Before any of training's allocations, sized by this data and the engine that will run. A user's
+  // engine is sized as the default one would be (it does not say how it holds a batch).
+  checkModelFits(model, defaultTrainingLayout(hp.batchSize, data.train.x.shape[0] + data.validation.x.shape[0]));
+  const schedule = opts.learningRateSchedule ?? zooSchedule(hp);
   const stop = stopSignal(opts.signal);
   const history: EpochLog[] = [];
   let epoch = 0;
@@ -247,7 +257,7 @@ export async function train(
       for (let b = 0; b < batches && !model.stopTraining; b++) {
         const indices = order.subarray(b * hp.batchSize, Math.min(n, (b + 1) * hp.batchSize));
         await keras.onBatchBegin(b, { batch: b, size: indices.length });
-        if (opts.learningRateSchedule) optimizer.learningRate = opts.learningRateSchedule((epoch - 1) * batches + b, hp.epochs * batches);
+        if (schedule) optimizer.learningRate = schedule((epoch - 1) * batches + b, hp.epochs * batches);
         await checkpoint(stop.signal);
         const step = await trainStep(engine, optimizer, data.train, indices, stop.signal);
         const problem = watch.afterStep(step.lossSum, indices.length);
