@@ -78,7 +78,7 @@ export function withPlotly(page: string): string {
  */
 export function figureHtml(figure: Figure): string {
   const id = `plot-${randomUUID()}`;
-  const spec = JSON.stringify(figure).replace(/</g, '\\u003c');
+  const spec = JSON.stringify(compactFigure(figure)).replace(/</g, '\\u003c');
   return (
     `<div id="${id}" class="${FIGURE_CLASS}"></div><script type="text/javascript">(function () {` +
     `var fig = ${spec};` +
@@ -112,10 +112,42 @@ export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
  */
 export function figureBundle(figure: Figure): MimeBundle {
   return {
-    [PLOTLY_MIME]: { data: figure.data, layout: figure.layout, config: { responsive: true } },
+    [PLOTLY_MIME]: { ...compactFigure(figure), config: { responsive: true } },
     'text/html': figureHtml(figure),
     'text/plain': figureText(figure),
   };
+}
+
+/** Heat maps of at least this many cells travel as bytes (an image grid is 304 x 304). */
+const BYTES_FROM_CELLS = 10_000;
+
+/**
+ * `figure` as it travels: a large heat map of pixel values (0-255, gaps null)
+ * as plotly's typed-array spec (`{ dtype, bdata, shape }`, plotly.js 2.28+)
+ * instead of nested arrays. Jupyter saves a notebook's JSON indented, one
+ * number a line, which made a 64-image grid 1.2 MB of the saved notebook;
+ * as bytes it is 0.12 MB. Gaps become 0, drawn the same (white).
+ */
+export function compactFigure(figure: Figure): Figure {
+  return { data: figure.data.map(compactTrace), layout: figure.layout };
+}
+
+function compactTrace(trace: Record<string, unknown>): Record<string, unknown> {
+  const z = trace.z;
+  if (trace.type !== 'heatmap' || !Array.isArray(z) || z.length === 0 || !Array.isArray(z[0])) return trace;
+  const rows = z as unknown[][];
+  const cols = rows[0].length;
+  if (rows.length * cols < BYTES_FROM_CELLS || rows.some((row) => row.length !== cols)) return trace;
+  const bytes = new Uint8Array(rows.length * cols);
+  for (let r = 0; r < rows.length; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = rows[r][c];
+      if (v === null) continue;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) return trace;
+      bytes[r * cols + c] = v;
+    }
+  }
+  return { ...trace, z: { dtype: 'u1', bdata: Buffer.from(bytes).toString('base64'), shape: `${rows.length},${cols}` } };
 }
 
 /** What a figure shows, in words: its title and its kind, e.g. "Confusion matrix: seed CNN (heat map, 10 x 10)". */
