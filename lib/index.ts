@@ -1,9 +1,10 @@
 /**
  * The helper library behind the notebooks. Its folders are the stages data
  * flows through, and each imports only from the stages before it:
- * util (what every stage uses: stop signals) -> data (files -> typed arrays
- * -> DataFrames and tensors) -> model -> engine (backend, kernels, gradient
- * engines) -> training -> report -> notebook (figures and live output).
+ * util (what every stage uses: stop signals, seeded random streams, atomic
+ * files) -> data (files -> typed arrays -> DataFrames and tensors) -> model
+ * -> engine (backend, kernels, gradient engines) -> training -> report ->
+ * notebook (figures and live output).
  * lib/pipeline.ts strings them together.
  */
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
@@ -14,7 +15,7 @@ export { readImageCsv, writeImageCsv, type ImageCsvOptions } from './data/csv';
 export { classCounts, FRAME_COLUMNS, fromDataFrame, LABEL_COLUMN, toDataFrame, type ClassCount, type FrameImagesOptions } from './data/frames';
 export { gatherRows, splitValidation, takeRows } from './data/split';
 export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
-export { Rng } from './data/rng';
+export { Rng } from './util/rng';
 export {
   BETTER_HYPERPARAMETERS,
   betterHyperparameters,

@@ -32,7 +32,7 @@ import { buildZooModel, zooModelName } from '../lib/model/zoo';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
-import { Rng } from '../lib/data/rng';
+import { Rng } from '../lib/util/rng';
 import { trainableVariables } from '../lib/model/variables';
 import { Adam } from '../lib/training/adam';
 import { trainStep } from '../lib/training/train';

@@ -14,7 +14,7 @@ import { selectBackend } from '../lib/engine/backend';
 import { crossEntropyPerImage } from '../lib/model/loss';
 import { trainableVariables } from '../lib/model/variables';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
-import { Rng } from '../lib/data/rng';
+import { Rng } from '../lib/util/rng';
 import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { chunkSizeFor } from '../lib/engine/chunk-size';

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { FASHION_MNIST_IMAGES } from '../lib/data/fashion-mnist';
 import { defaultTrainingLayout } from '../lib/engine/default-engine';
-import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
+import { DEFAULT_HYPERPARAMETERS, HYPERPARAMETER_RANGES, HyperparameterError, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { checkZooModelFits, zooEntry, zooModelName, ZOO_MODELS, type ModelName } from '../lib/model/zoo';
 
 interface HyperparameterFlag {
@@ -106,11 +106,9 @@ function resolveWithFlags(overrides: Partial<Hyperparameters>): Hyperparameters 
   try {
     return resolveHyperparameters(overrides);
   } catch (e) {
-    const message = (e as Error).message;
-    const flag = Object.keys(HYPERPARAMETER_FLAGS).find((f) =>
-      message.startsWith(`hyperparameter ${HYPERPARAMETER_FLAGS[f].key} `),
-    );
-    throw new Error(flag === undefined ? message : `--${flag}: ${message}`);
+    if (!(e instanceof HyperparameterError)) throw e;
+    const flag = Object.keys(HYPERPARAMETER_FLAGS).find((f) => HYPERPARAMETER_FLAGS[f].key === (e as HyperparameterError).key);
+    throw new Error(flag === undefined ? e.message : `--${flag}: ${e.message}`);
   }
 }
 
@@ -151,24 +149,13 @@ function modelDefaults(key: keyof Hyperparameters): string {
   return own.length === 0 ? '' : ` (${own.join(', ')})`;
 }
 
+/** The values `key` accepts, in the words of its error message. */
+const rangeOf = (key: keyof Hyperparameters) => (key === 'model' ? ZOO_MODELS.join(', ') : HYPERPARAMETER_RANGES[key].range);
+
 function expectedValue(flag: string): string {
   const hyperparameter = HYPERPARAMETER_FLAGS[flag];
   if (flag === 'model') return ZOO_MODELS.join(', ');
   return hyperparameter === undefined ? 'a directory' : rangeOf(hyperparameter.key);
-}
-
-/**
- * The values resolveHyperparameters accepts for `key`, in the words of its
- * own message ("a positive integer"), so --help cannot drift from the check.
- */
-function rangeOf(key: keyof Hyperparameters): string {
-  try {
-    resolveHyperparameters({ [key]: Number.NaN });
-  } catch (e) {
-    const range = / must be (.+), got /.exec((e as Error).message)?.[1];
-    if (range !== undefined) return range;
-  }
-  throw new Error(`resolveHyperparameters accepted NaN for ${key} or named no range`);
 }
 
 /** The valid option nearest to `name`, hyperparameter names and initials included (--learningRate finds --lr). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, resolveHyperparameters } from '../lib/model/hyperparams';
+import { DEFAULT_HYPERPARAMETERS, epochsFromEnvironment, HYPERPARAMETER_RANGES, HyperparameterError, resolveHyperparameters } from '../lib/model/hyperparams';
 
 test('defaults are the original notebook settings', () => {
   assert.deepEqual(resolveHyperparameters(), {
@@ -42,6 +42,18 @@ test('every bad value is refused with its name and value', () => {
   for (const [overrides, message] of cases) {
     assert.throws(() => resolveHyperparameters(overrides as never), message, JSON.stringify(overrides));
   }
+});
+
+test('each range is one entry of one table: its check refuses, its words are the message, its key is on the error', () => {
+  for (const [key, { range }] of Object.entries(HYPERPARAMETER_RANGES)) {
+    assert.throws(
+      () => resolveHyperparameters({ [key]: Number.NaN }),
+      (e: Error) => e instanceof HyperparameterError && e.key === key && e.message === `hyperparameter ${key} must be ${range}, got NaN`,
+      key,
+    );
+  }
+  assert.throws(() => resolveHyperparameters({ model: 'mlp', denseUnits: 8 }), (e: Error) => e instanceof HyperparameterError && e.key === 'denseUnits');
+  assert.throws(() => resolveHyperparameters({ model: 'vgg' as never }), (e: Error) => e instanceof HyperparameterError && e.key === 'model');
 });
 
 test('EPOCHS from the environment overrides the epoch count, and only a valid one', () => {

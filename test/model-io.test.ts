@@ -21,7 +21,7 @@ import { IMAGE_SIZE } from '../lib/data/classes';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
 import { loadModel, loadModelMetadata, saveModel } from '../lib/model/io';
-import { Rng } from '../lib/data/rng';
+import { Rng } from '../lib/util/rng';
 import { escapeRegExp } from './escape-regexp';
 
 const PARAMETERS = 173_738;

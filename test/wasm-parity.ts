@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { before, describe } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { parseIdxImages, parseIdxLabels } from '../lib/data/idx';
-import { Rng } from '../lib/data/rng';
+import { Rng } from '../lib/util/rng';
 import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../lib/engine/wasm-kernels/native';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { crossEntropyPerImage } from '../lib/model/loss';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../lib/data/rng';
+import { Rng } from '../lib/util/rng';
 import { selectBackend } from '../lib/engine/backend';
 import { localGradientEngine } from '../lib/engine/local-engine';
 import { buildModel } from '../lib/model/cnn';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'crypto';
+import { writeAtomically } from '../util/atomic-file';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type * as dfd from 'danfojs-node';
@@ -95,10 +95,8 @@ const ROWS_PER_WRITE = 1000;
  */
 export async function writeImageCsv(set: LabeledImages, file: string): Promise<void> {
   const pixels = pixelsPerImage(set.shape);
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const out = await fsp.open(tmp, 'wx');
-  try {
+  await writeAtomically(file, async (out) => {
     await out.write(`label,${Array.from({ length: pixels }, (_, i) => `pixel${i + 1}`).join(',')}\n`);
     for (let start = 0; start < set.count; start += ROWS_PER_WRITE) {
       const lines: string[] = [];
@@ -107,11 +105,5 @@ export async function writeImageCsv(set: LabeledImages, file: string): Promise<v
       }
       await out.write(lines.join(''));
     }
-    await out.close();
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await out.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
+  });
 }

@@ -1,3 +1,5 @@
+import { textBar } from '../util/progress-bar';
+
 /** How a download shows its progress: one redrawn bar on a terminal, whole lines elsewhere. */
 interface EventBase {
   /** Name of the file being downloaded. */
@@ -63,12 +65,6 @@ export function progressReporter(
       sink.write(`${file}: ${Math.floor((receivedBytes / totalBytes) * 100)}% ${amount(receivedBytes, totalBytes)}\n`);
     }
   };
-}
-
-/** A bar of `width` characters, `fraction` of it filled: the one progress bar of downloads and training. */
-export function textBar(fraction: number, width = 30): string {
-  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
-  return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
 function bar(file: string, receivedBytes: number, totalBytes: number): string {

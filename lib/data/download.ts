@@ -4,7 +4,8 @@ import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { progressReporter, type DownloadEvent } from './download-progress';
-import { errorCode } from './errno';
+import { writeAtomically } from '../util/atomic-file';
+import { errorCode } from '../util/errno';
 
 export type { DownloadEvent };
 
@@ -92,23 +93,20 @@ export async function downloadVerified(
     try {
       const report = (receivedBytes: number) =>
         onProgress({ phase: 'progress', file, url, attempt, receivedBytes, totalBytes: expected.bytes });
-      const { md5, receivedBytes } = await fetchToFile(new URL(url), temp, expected.bytes, {
-        timeoutMs,
-        deadline,
-        deadlineMs,
-        report,
-      });
-      if (md5 !== expected.md5) {
-        throw new AttemptError(
-          `md5 of the download is ${md5}, expected ${expected.md5}; the server sent a different file`,
-          false,
-        );
-      }
-      await fs.promises.rename(temp, dest);
+      const receivedBytes = await writeAtomically(
+        dest,
+        async (out) => {
+          const got = await fetchToFile(new URL(url), out, expected.bytes, { timeoutMs, deadline, deadlineMs, report });
+          if (got.md5 !== expected.md5) {
+            throw new AttemptError(`md5 of the download is ${got.md5}, expected ${expected.md5}; the server sent a different file`, false);
+          }
+          return got.receivedBytes;
+        },
+        temp,
+      );
       onProgress({ phase: 'done', file, url, attempt, receivedBytes });
       return;
     } catch (e) {
-      await fs.promises.rm(temp, { force: true });
       const failure = e instanceof AttemptError ? e : new AttemptError((e as Error).message, false);
       const delayMs = retryDelayMs * 2 ** (attempt - 1);
       const late = failure.transient && attempt <= retries && Date.now() + delayMs >= deadline;
@@ -134,10 +132,10 @@ interface Limits {
   report: (receivedBytes: number) => void;
 }
 
-/** Streams one response (following redirects) into `temp`, hashing on the way and stopping at `expectedBytes`. */
+/** Streams one response (following redirects) into `out`, hashing on the way and stopping at `expectedBytes`. */
 async function fetchToFile(
   url: URL,
-  temp: string,
+  out: fs.promises.FileHandle,
   expectedBytes: number,
   { timeoutMs, deadline, deadlineMs, report }: Limits,
 ): Promise<{ md5: string; receivedBytes: number }> {
@@ -185,9 +183,8 @@ async function fetchToFile(
       }
       const hash = createHash('md5');
       report(0);
-      // Written by hand rather than piped: the handle is closed before this returns, so the caller's delete of
-      // `temp` cannot race an open or a write still in flight.
-      const out = await fs.promises.open(temp, 'wx');
+      // Written by hand rather than piped: each write ends before the next chunk is read, so none is in
+      // flight when this returns or throws (writeAtomically then closes the file and, on failure, deletes it).
       try {
         for await (const chunk of res as AsyncIterable<Buffer>) {
           if (receivedBytes + chunk.length > expectedBytes) {
@@ -199,15 +196,11 @@ async function fetchToFile(
           report(receivedBytes);
           await out.write(chunk);
         }
-        // Flushed before the rename, so a crash cannot leave `dest` present but empty.
-        await out.sync();
       } catch (e) {
         req.destroy();
         if (e instanceof AttemptError) throw e;
         if (controller.signal.aborted) throw late();
         throw stalled() ?? networkFailure(e, `after ${receivedBytes} of ${expectedBytes} bytes`);
-      } finally {
-        await out.close();
       }
       if (receivedBytes !== expectedBytes) {
         // Without Content-Length or chunks, the body ends where the connection closed, early or not: worth another try.

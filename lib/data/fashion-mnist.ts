@@ -4,7 +4,7 @@ import * as path from 'path';
 import { downloadVerified, removeStaleTemps, type DownloadOptions } from './download';
 import { CLASS_NAMES } from './classes';
 import { idxSplit } from './idx';
-import { brokenLinkProblem, errorCode } from './errno';
+import { brokenLinkProblem, errorCode } from '../util/errno';
 import { FASHION_MNIST_SHAPE, pixelsPerImage, type LabeledImages } from './labeled-images';
 
 export type { LabeledImages } from './labeled-images';

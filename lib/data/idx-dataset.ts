@@ -1,6 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { errorCode } from './errno';
+import { errorCode } from '../util/errno';
 import { firstImages, type FashionMnist } from './fashion-mnist';
 import { idxSplit } from './idx';
 import { shapeText } from './labeled-images';

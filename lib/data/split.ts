@@ -1,5 +1,5 @@
 import { pixelsPerImage, type LabeledImages } from './labeled-images';
-import { Rng } from './rng';
+import { Rng } from '../util/rng';
 
 type TypedArray = Uint8Array | Int32Array | Float32Array;
 

@@ -7,7 +7,7 @@
  * and any number of workers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 import { DEFAULT_CHUNK_SIZE } from './chunk-size';
 import { countCorrect, crossEntropyPerImage } from '../model/loss';
 import { evaluate } from '../model/predict';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 import type { SeedModelOptions } from './cnn';
 import { dataShape } from './data-match';
 import { SeededDropout } from './seeded-dropout';

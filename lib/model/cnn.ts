@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 import { dataShape, type DataShapeOptions } from './data-match';
 import { SeededDropout } from './seeded-dropout';
 

@@ -1,5 +1,5 @@
 import { BETTER_HYPERPARAMETERS } from './better';
-import { DEFAULT_HYPERPARAMETERS, SHAPING_HYPERPARAMETERS, ZOO_MODELS, type Hyperparameters } from './settings';
+import { DEFAULT_HYPERPARAMETERS, SHAPING_HYPERPARAMETERS, ZOO_MODELS, type Hyperparameters, type ModelName } from './settings';
 import { zooEntry, zooModelName } from './zoo';
 
 export { BETTER_HYPERPARAMETERS, DEFAULT_HYPERPARAMETERS, type Hyperparameters };
@@ -15,18 +15,36 @@ export function betterHyperparameters(overrides: Partial<Hyperparameters> = {}):
   return resolveHyperparameters({ ...overrides, model: 'better' });
 }
 
-type Check = (v: number) => boolean;
-const positiveInteger: [Check, string] = [(v) => Number.isInteger(v) && v > 0, 'a positive integer'];
-const RULES: Record<Exclude<keyof Hyperparameters, 'model'>, [Check, string]> = {
+/** The values a hyperparameter accepts: the check, and the words its error message and `--help` use. */
+export interface HyperparameterRange {
+  accepts(value: number): boolean;
+  range: string;
+}
+
+const positiveInteger: HyperparameterRange = { accepts: (v) => Number.isInteger(v) && v > 0, range: 'a positive integer' };
+
+/** Every numeric hyperparameter's accepted values, in one table. */
+export const HYPERPARAMETER_RANGES: Readonly<Record<Exclude<keyof Hyperparameters, 'model'>, HyperparameterRange>> = Object.freeze({
   epochs: positiveInteger,
   batchSize: positiveInteger,
-  learningRate: [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'],
-  dropout: [(v) => Number.isFinite(v) && v >= 0 && v < 1, 'a number in [0, 1)'],
+  learningRate: { accepts: (v) => Number.isFinite(v) && v > 0, range: 'a finite number > 0' },
+  dropout: { accepts: (v) => Number.isFinite(v) && v >= 0 && v < 1, range: 'a number in [0, 1)' },
   filters: positiveInteger,
   denseUnits: positiveInteger,
-  validationFraction: [(v) => Number.isFinite(v) && v > 0 && v < 1, 'a number in (0, 1)'],
-  seed: [(v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer in [0, 2^32)'],
-};
+  validationFraction: { accepts: (v) => Number.isFinite(v) && v > 0 && v < 1, range: 'a number in (0, 1)' },
+  seed: { accepts: (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, range: 'an integer in [0, 2^32)' },
+});
+
+/** A hyperparameter's value refused; `key` names it, so a caller can name its own flag for it. */
+export class HyperparameterError extends RangeError {
+  constructor(
+    readonly key: keyof Hyperparameters,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HyperparameterError';
+  }
+}
 
 /**
  * Fills in defaults (the original's, or the model's own: lib/model/zoo.ts) and
@@ -41,20 +59,26 @@ export function resolveHyperparameters(overrides: Partial<Hyperparameters> = {})
       throw new TypeError(`unknown hyperparameter "${key}"; expected one of: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')}`);
     }
   }
-  const model = zooModelName(overrides.model === undefined ? DEFAULT_HYPERPARAMETERS.model : overrides.model, 'hyperparameter model');
+  let model: ModelName;
+  try {
+    model = zooModelName(overrides.model === undefined ? DEFAULT_HYPERPARAMETERS.model : overrides.model, 'hyperparameter model');
+  } catch (e) {
+    throw new HyperparameterError('model', (e as Error).message);
+  }
   const entry = zooEntry(model);
   const hp: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...entry.defaults, ...overrides, model };
-  for (const key of Object.keys(RULES) as (keyof typeof RULES)[]) {
-    const [ok, expected] = RULES[key];
+  for (const key of Object.keys(HYPERPARAMETER_RANGES) as (keyof typeof HYPERPARAMETER_RANGES)[]) {
+    const { accepts, range } = HYPERPARAMETER_RANGES[key];
     const value = hp[key];
-    if (typeof value !== 'number' || !ok(value)) {
-      throw new RangeError(`hyperparameter ${key} must be ${expected}, got ${formatValue(value)}`);
+    if (typeof value !== 'number' || !accepts(value)) {
+      throw new HyperparameterError(key, `hyperparameter ${key} must be ${range}, got ${formatValue(value)}`);
     }
   }
   for (const key of SHAPING_HYPERPARAMETERS.filter((k) => !entry.shapedBy.includes(k))) {
     if (hp[key] !== DEFAULT_HYPERPARAMETERS[key]) {
       const shaped = ZOO_MODELS.filter((name) => zooEntry(name).shapedBy.includes(key));
-      throw new RangeError(
+      throw new HyperparameterError(
+        key,
         `hyperparameter ${key} is ${hp[key]}, but it shapes only the ${shaped.join(' and ')} models; model "${model}" is a fixed ` +
           `architecture (leave ${key} at ${DEFAULT_HYPERPARAMETERS[key]}, or use model ${shaped.map((m) => `"${m}"`).join(' or ')})`,
       );

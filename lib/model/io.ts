@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { brokenLinkProblem, errorCode } from '../data/errno';
+import { syncDirectory, writeDurably } from '../util/atomic-file';
+import { brokenLinkProblem, errorCode } from '../util/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
 import './seeded-dropout';
@@ -214,28 +215,6 @@ function modelFiles(artifacts: tf.io.ModelArtifacts): [string, string | Uint8Arr
     [WEIGHTS_BIN, new Uint8Array(weights)],
     [MODEL_JSON, JSON.stringify(modelJson)],
   ];
-}
-
-/** Writes and fsyncs, so the rename that publishes the file cannot reach disk before its data. */
-async function writeDurably(file: string, data: string | Uint8Array): Promise<void> {
-  const handle = await fsp.open(file, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Persists a directory's entries (new files, renames). Skipped on Windows: it cannot open a directory to fsync. */
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

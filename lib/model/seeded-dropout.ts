@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 
 /** Kernel name of the project's dropout; its gradient is the same kernel applied to dy. */
 export const SEEDED_DROPOUT = 'ProjectSeededDropout';

@@ -13,7 +13,7 @@
  * which keep their names so that models saved before still load.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 import { BETTER_HYPERPARAMETERS, BETTER_MODEL_NAME, betterModelLayers } from './better';
 import { SEED_MODEL_NAME, seedModelLayers, type SeedModelOptions } from './cnn';
 import { dataShape } from './data-match';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { textBar } from '../data/download-progress';
+import { textBar } from '../util/progress-bar';
 import { EPOCH_COLUMNS, epochFields, kerasEpochLog, kerasMetric, type EpochLog, type KerasLogs } from '../training/epoch-log';
 import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../data/rng';
+import { Rng } from '../util/rng';
 import type { LabeledTensors } from '../data/tensors';
 import { defaultGradientEngine, defaultTrainingLayout } from '../engine/default-engine';
 import type { GradientEngine } from '../engine/gradient-engine';
