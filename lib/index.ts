@@ -21,17 +21,20 @@ export {
   betterHyperparameters,
   DEFAULT_HYPERPARAMETERS,
   epochsFromEnvironment,
+  HYPERPARAMETER_RANGES,
+  HyperparameterError,
   resolveHyperparameters,
   type Hyperparameters,
 } from './model/hyperparams';
 export { buildModel } from './model/cnn';
-export { buildZooModel, ZOO_MODELS, type ModelName, type ZooOptions } from './model/zoo';
+export { buildZooModel, checkZooModelFits, zooEntry, ZOO_MODELS, type ModelName, type ZooEntry, type ZooOptions } from './model/zoo';
 export { checkModelMatchesData, type DataShapeOptions } from './model/data-match';
 export { checkModelFits, estimateTrainingMemory, modelFootprint, ModelTooLargeError, type MemoryEstimate, type TrainingLayout } from './model/memory';
 export { buildBetterModel } from './model/better';
 export { SeededDropout } from './model/seeded-dropout';
 export { evaluate, predict, predictProbabilities, type Evaluation, type Predictions } from './model/predict';
-export { loadModel, loadModelMetadata, saveModel } from './model/io';
+export { hasSavedModel, loadModel, loadModelMetadata, savedModelMetadata, saveModel } from './model/io';
+export { checkModelMetadata, modelMetadata, type ModelMetadata, type RunFacts } from './model/metadata';
 export { selectBackend, type BackendInfo, type BackendName } from './engine/backend';
 export { type GradientEngine } from './engine/gradient-engine';
 export { localGradientEngine } from './engine/local-engine';
@@ -39,7 +42,7 @@ export { train, TrainingDivergedError, trainingHistory, TrainingStoppedError, ty
 // Registers the callback that lets Kernel -> Interrupt stop tfjs's own model.fit.
 import './training/fit-interrupt';
 export { StopRequest } from './util/interrupt';
-export { oneCycle, type LearningRateSchedule, type OneCycleOptions } from './training/schedule';
+export { oneCycle, zooSchedule, type LearningRateSchedule, type OneCycleOptions } from './training/schedule';
 export { betterTrainOptions } from './training/better';
 export { formatEpochLog, historyRows, type EpochLog, type NamedHistory } from './training/epoch-log';
 export { compareSettings, type SettingRun } from './training/compare';
@@ -62,8 +65,8 @@ export {
   type Figure,
   type Images,
 } from './notebook/plots';
-export { figureHtml, frameHtml, reportHtml, showFigure, showHtml, tableHtml } from './notebook/display';
+export { figureBundle, figureHtml, figureText, frameHtml, PLOTLY_MIME, reportHtml, showFigure, showHtml, tableHtml, type MimeBundle } from './notebook/display';
 export { notebookProgress } from './notebook/progress';
 export { modelsTableHtml, type ModelSummary } from './notebook/model-table';
 export { keepLatest } from './notebook/state';
-export { disposeData, prepareData, runExperiment, type Experiment, type PreparedData } from './pipeline';
+export { disposeData, loadOrTrain, prepareData, runExperiment, type Experiment, type LoadedOrTrained, type PreparedData } from './pipeline';

@@ -6,6 +6,7 @@ import { selectBackend } from '../lib/engine/backend';
 import { loadFashionMnist } from '../lib/data/fashion-mnist';
 import { formatClassificationReport } from '../lib/report/metrics';
 import { checkSaveTarget, saveModel } from '../lib/model/io';
+import { modelMetadata } from '../lib/model/metadata';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
 import { formatEpochLog } from '../lib/training/epoch-log';
 import { TrainingStoppedError, type TrainOptions } from '../lib/training/train';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
   log(`test loss ${run.test.loss.toFixed(4)}, test accuracy ${run.test.accuracy.toFixed(4)}`);
   log(formatClassificationReport(run.test.report));
   if (save !== undefined) {
-    await saveModel(run.model, save, { model: command.model, hyperparameters: hp, testAccuracy: run.test.accuracy, backend: run.backend.name });
+    const facts = { hyperparameters: hp, history: run.history, testAccuracy: run.test.accuracy, backend: run.backend.name, classNames: run.test.classNames };
+    await saveModel(run.model, save, modelMetadata(run.model, facts));
     savedTo = save;
     log(`model saved to ${save}`);
     stopped.throwIfAborted();

@@ -16,7 +16,7 @@ test('better-model.ipynb runs headless without a saved model and shows every par
   assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
   const texts = outputs.map(outputText);
   const text = texts.join('\n');
-  assert.match(text, /no model saved in models\/fashion-cnn .*: training it here for 1 epochs/);
+  assert.match(text, /no model saved in ..\/models\/fashion-cnn: training model seed here for 1 epochs/);
   assert.match(text, /block2_conv \(Conv2D\) .*\[null,14,14,32\]/, 'the better model summary');
   assert.match(text, /\d+ steps: rate 1\.2e-4 at the start, 3\.0e-3 at the peak, 1\.2e-8 at the end/);
 

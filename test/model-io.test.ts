@@ -17,10 +17,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_SIZE } from '../lib/data/classes';
+import { CLASS_NAMES, IMAGE_SIZE } from '../lib/data/classes';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { buildModel } from '../lib/model/cnn';
 import { loadModel, loadModelMetadata, saveModel } from '../lib/model/io';
+import { modelMetadata } from '../lib/model/metadata';
 import { Rng } from '../lib/util/rng';
 import { escapeRegExp } from './escape-regexp';
 
@@ -38,6 +39,11 @@ function newModelDir(): string {
 
 function modelWithSeed(seed: number): tf.LayersModel {
   return buildModel({ ...DEFAULT_HYPERPARAMETERS, seed });
+}
+
+/** Metadata of an untrained model, as a save writes it. */
+function savedMetadata(model: tf.LayersModel) {
+  return modelMetadata(model, { hyperparameters: { ...DEFAULT_HYPERPARAMETERS }, history: [], backend: 'cpu', testAccuracy: 0.1, classNames: CLASS_NAMES });
 }
 
 function predict(model: tf.LayersModel): number[] {
@@ -119,9 +125,27 @@ describe('saveModel / loadModel', () => {
 
   it('stores metadata beside the model and reads it back', async () => {
     const dir = newModelDir();
-    const metadata = { hyperparameters: { ...DEFAULT_HYPERPARAMETERS }, backend: 'cpu', testAccuracy: 0.9123 };
-    await saveModel(modelWithSeed(1), dir, metadata);
+    const model = modelWithSeed(1);
+    const history = [{ epoch: 1, loss: 0.9, accuracy: 0.7, val_loss: 0.8, val_accuracy: 0.72, seconds: 5.5 }];
+    const metadata = modelMetadata(model, { hyperparameters: { ...DEFAULT_HYPERPARAMETERS }, history, backend: 'cpu', testAccuracy: 0.9123, classNames: CLASS_NAMES });
+    assert.deepEqual(metadata, { model: 'seed', hyperparameters: DEFAULT_HYPERPARAMETERS, history, backend: 'cpu', testAccuracy: 0.9123, classNames: [...CLASS_NAMES], inputShape: [28, 28, 1] });
+    await saveModel(model, dir, metadata);
     assert.deepEqual(await loadModelMetadata(dir), metadata);
+  });
+
+  it('reads metadata saved before it had one shape, and refuses a wrong field by name', async () => {
+    const dir = newModelDir();
+    await saveModel(modelWithSeed(1), dir);
+    const file = path.join(dir, 'metadata.json');
+    // As the main notebook wrote it: no model name, class names or input shape.
+    await fsp.writeFile(file, JSON.stringify({ hyperparameters: DEFAULT_HYPERPARAMETERS, backend: 'wasm', testAccuracy: 0.88, history: [] }));
+    assert.deepEqual(await loadModelMetadata(dir), { model: 'seed', hyperparameters: DEFAULT_HYPERPARAMETERS, history: [], backend: 'wasm', testAccuracy: 0.88, classNames: [...CLASS_NAMES], inputShape: [28, 28, 1] });
+    await fsp.writeFile(file, JSON.stringify({ hyperparameters: DEFAULT_HYPERPARAMETERS, backend: 'wasm', testAccuracy: '0.88' }));
+    await assert.rejects(loadModelMetadata(dir), new RegExp(`^Error: ${escapeRegExp(file)}: testAccuracy is "0.88"; expected a number in \\[0, 1\\]$`));
+    await fsp.writeFile(file, JSON.stringify({ hyperparameters: { ...DEFAULT_HYPERPARAMETERS, dropout: 2 }, backend: 'wasm', testAccuracy: 0.88 }));
+    await assert.rejects(loadModelMetadata(dir), /metadata\.json: hyperparameters: hyperparameter dropout must be a number in \[0, 1\), got 2$/);
+    await fsp.writeFile(file, JSON.stringify({ hyperparameters: DEFAULT_HYPERPARAMETERS, backend: 'wasm', testAccuracy: 0.88, history: [{ epoch: 1 }] }));
+    await assert.rejects(loadModelMetadata(dir), /metadata\.json: history\[0\]\.loss is undefined; expected a number$/);
   });
 
   it('overwrites an existing save, leaving nothing beside it', async () => {
@@ -129,7 +153,7 @@ describe('saveModel / loadModel', () => {
     const first = modelWithSeed(1);
     const second = modelWithSeed(2);
     assert.notDeepEqual(predict(first), predict(second));
-    await saveModel(first, dir, { version: 1 });
+    await saveModel(first, dir, savedMetadata(first));
     await saveModel(second, dir);
 
     assert.deepEqual(predict(await loadModel(dir)), predict(second));
@@ -247,7 +271,8 @@ describe('saveModel in a used directory', () => {
     const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const parent = path.dirname(newModelDir());
     const dir = path.join(parent, 'model');
-    await saveModel(modelWithSeed(1), dir, { version: 1 });
+    const model = modelWithSeed(1);
+    await saveModel(model, dir, savedMetadata(model));
     const missing = path.join(parent, 'not-there');
     // Left by a save killed before the parent became read-only: it cannot be removed now, and must not stop the save.
     mkdirSync(path.join(parent, '.model.tmp-0a0b0c0d0e0f'));

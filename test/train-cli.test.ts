@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
+import { CLASS_NAMES } from '../lib/data/classes';
+import { disposeTensors } from '../lib/data/tensors';
+import { selectBackend } from '../lib/engine/backend';
+import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters } from '../lib/model/hyperparams';
+import { loadModelMetadata } from '../lib/model/io';
+import { loadOrTrain } from '../lib/pipeline';
+import { smallData } from './data-fixture';
 import { HYPERPARAMETER_FLAGS } from '../scripts/train-options';
 
 const root = path.join(__dirname, '..');
@@ -75,6 +81,43 @@ test('npm run train refuses bad options before doing any work, naming the fix', 
     assert.match(out.stderr.trim(), message, args.join(' '));
     assert.equal(out.stdout, '', args.join(' '));
   }
+});
+
+test('a model the CLI saves carries the one metadata shape, and loadOrTrain loads it with its history', async () => {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'train-cli-')), 'model');
+  try {
+    const out = train(['--save', dir, '--epochs', '1', '--batch-size', '2048', '--validation-fraction', '0.9']);
+    assert.equal(out.status, 0, out.stderr);
+    const metadata = await loadModelMetadata(dir);
+    assert.ok(metadata !== null);
+    assert.deepEqual(Object.keys(metadata).sort(), ['backend', 'classNames', 'history', 'hyperparameters', 'inputShape', 'model', 'testAccuracy']);
+    assert.equal(metadata.model, 'seed');
+    assert.equal(metadata.history.length, 1);
+    assert.deepEqual(metadata.classNames, [...CLASS_NAMES]);
+    assert.deepEqual(metadata.inputShape, [28, 28, 1]);
+    await selectBackend();
+    const data = await smallData(64, 64);
+    const run = await loadOrTrain(dir, data, metadata.hyperparameters);
+    assert.equal(run.loaded, true);
+    assert.deepEqual(run.history, metadata.history);
+    run.model.dispose();
+    disposeTensors(data.train, data.validation);
+  } finally {
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test('loadOrTrain trains the zoo model sized for the data when the folder holds no model', async () => {
+  await selectBackend();
+  const data = await smallData(256, 64);
+  const hp = resolveHyperparameters({ epochs: 2, batchSize: 64 });
+  const run = await loadOrTrain(path.join(os.tmpdir(), 'no-model-here'), data, hp, { verbose: 0 });
+  assert.equal(run.loaded, false);
+  assert.equal(run.metadata, null);
+  assert.equal(run.history.length, 2);
+  assert.ok(run.history[1].loss < run.history[0].loss, `the loss falls: ${run.history.map((h) => h.loss)}`);
+  run.model.dispose();
+  disposeTensors(data.train, data.validation);
 });
 
 test('npm run train -- --save checks the directory before training', () => {

@@ -11,13 +11,13 @@ import { brokenLinkProblem, errorCode } from '../util/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
 import './seeded-dropout';
+import { checkModelMetadata, type ModelMetadata } from './metadata';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 const METADATA_JSON = 'metadata.json';
 
-/** Small JSON-serialisable facts about a saved model: hyperparameters, backend, accuracy... */
-export type ModelMetadata = Record<string, unknown>;
+export type { ModelMetadata };
 
 /** A saved model's own files, and their temporaries from a save into the directory itself. */
 const OWN_ENTRY = /^(model\.json|weights\.bin|metadata\.json)(\.tmp-[0-9a-f]{12})?$/;
@@ -193,7 +193,7 @@ async function serialize(model: tf.LayersModel, metadata?: ModelMetadata): Promi
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
-  if (metadata !== undefined) files.push([METADATA_JSON, JSON.stringify(metadata, null, 2)]);
+  if (metadata !== undefined) files.push([METADATA_JSON, JSON.stringify(checkModelMetadata(metadata, 'the metadata to save'), null, 2)]);
   return files;
 }
 
@@ -253,6 +253,20 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
 }
 
 /**
+ * The metadata of the model saved in `dir`, or null when `dir` holds no saved
+ * model (no model.json) or one saved without metadata: for notebooks that use
+ * a saved model when there is one.
+ */
+export async function savedModelMetadata(dir: string): Promise<ModelMetadata | null> {
+  return (await hasSavedModel(dir)) ? loadModelMetadata(dir) : null;
+}
+
+/** Whether `dir` holds a saved model (its model.json). */
+export async function hasSavedModel(dir: string): Promise<boolean> {
+  return exists(path.join(path.resolve(dir), MODEL_JSON));
+}
+
+/**
  * Reads the metadata saved with a model, or null if it was saved without any.
  * Throws, like loadModel, if `dir` holds no saved model.
  */
@@ -269,7 +283,7 @@ export async function loadModelMetadata(dir: string): Promise<ModelMetadata | nu
   }
   const value = parseJson(text, file);
   if (!isObject(value)) throw new Error(`${file} holds ${kindOf(value)}; expected a JSON object`);
-  return value;
+  return checkModelMetadata(value, file);
 }
 
 async function readModelJson(dir: string): Promise<tf.io.ModelJSON> {

@@ -1,14 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import type { EpochLog } from '../model/metadata';
 
-/** One row of the training history, named as Keras names them. */
-export interface EpochLog {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  val_loss: number;
-  val_accuracy: number;
-  seconds: number;
-}
+// A saved model's metadata holds the history, so the row's type lives with it (lib/model/metadata.ts).
+export type { EpochLog };
 
 /** The columns of an epoch's row, as formatted in the Keras-style line and the notebook's table. */
 export const EPOCH_COLUMNS = ['epoch', 'seconds', 'loss', 'accuracy', 'val_loss', 'val_accuracy'] as const;
