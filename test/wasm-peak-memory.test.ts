@@ -23,11 +23,11 @@ test('one training step at batch 4096 stays under 3 GB of peak RSS on wasm', asy
   const rng = new Rng(11);
   const x = tf.tensor4d(Float32Array.from({ length: 4096 * 784 }, () => rng.next()), [4096, 28, 28, 1]);
   const y = tf.tensor1d(Float32Array.from({ length: 4096 }, () => rng.int(10)));
-  const { grads, lossSum } = await engine.gradients(x, y);
+  const { lossSum } = await engine.gradients(x, y);
   assert.ok(Number.isFinite(lossSum), `loss ${lossSum}`);
   const peakMB = process.resourceUsage().maxRSS / 1024;
   t.diagnostic(`peak RSS ${peakMB.toFixed(0)} MB`);
   assert.ok(peakMB < 3000, `peak RSS ${peakMB.toFixed(0)} MB, expected < 3000 MB`);
-  tf.dispose([x, y, ...Object.values(grads)]);
+  tf.dispose([x, y]);
   model.dispose();
 });

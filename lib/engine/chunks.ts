@@ -229,16 +229,9 @@ export function finishBatch(model: tf.LayersModel, sums: ChunkSums[], shares: Fl
     const share = shares.subarray(k * total, (k + 1) * total);
     for (let i = 0; i < total; i++) sum[i] += share[i];
   }
-  const grads: tf.NamedTensorMap = {};
-  let offset = 0;
-  for (const v of variables) {
-    grads[v.name] = tf.tensor(sum.subarray(offset, offset + v.size), v.shape, 'float32');
-    offset += v.size;
-  }
   return {
     lossSum: sums.reduce((s, r) => s + r.lossSum, 0),
     correct: sums.reduce((s, r) => s + r.correct, 0),
-    grads,
     values: sum,
   };
 }

@@ -8,10 +8,12 @@ export interface BatchGradients {
   lossSum: number;
   /** Number of images classified correctly (before the update). */
   correct: number;
-  /** Gradient of the batch's mean loss, keyed by trainable variable name. */
-  grads: tf.NamedTensorMap;
-  /** The same gradients in one array, `model.trainableWeights` one after another, where the engine has them so. */
-  values?: Float32Array;
+  /**
+   * The gradient of the batch's mean loss, in one array: each trainable
+   * variable's (trainableVariables(model), lib/model/variables.ts) after the
+   * other, as Adam reads them.
+   */
+  values: Float32Array;
 }
 
 /**

@@ -14,7 +14,6 @@ export class Adam {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private readonly weights: Float32Array;
-  private readonly flatGrads: Float32Array;
   private accBeta1: number;
   private accBeta2: number;
 
@@ -28,15 +27,18 @@ export class Adam {
   ) {
     this.sizes = variables.map((v) => v.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    [this.m, this.v, this.weights, this.flatGrads] = [0, 0, 0, 0].map(() => new Float32Array(total));
+    [this.m, this.v, this.weights] = [0, 0, 0].map(() => new Float32Array(total));
     this.accBeta1 = beta1;
     this.accBeta2 = beta2;
   }
 
-  /** One update from a batch's gradients (their flat `values` when the engine gives them). */
+  /** One update from a batch's gradients. */
   applyGradients(batch: BatchGradients): void {
-    const g = batch.values ?? this.flatten((v) => batch.grads[v.name]);
-    const w = this.flatten((v) => v, this.weights);
+    const g = batch.values;
+    if (g.length !== this.weights.length) {
+      throw new RangeError(`the gradients hold ${g.length} values; the variables Adam updates have ${this.weights.length}`);
+    }
+    const w = this.readWeights();
     const { beta1, beta2, epsilon, m, v } = this;
     // Bias corrections folded into two factors: w -= lr * (m / c1) / (sqrt(v / c2) + epsilon).
     const [a1, a2] = [1 - beta1, 1 - beta2];
@@ -60,12 +62,13 @@ export class Adam {
     });
   }
 
-  private flatten(tensorOf: (v: tf.Variable) => tf.Tensor, out = this.flatGrads): Float32Array {
+  /** The variables' values, one after another, in `this.weights`. */
+  private readWeights(): Float32Array {
     let offset = 0;
     for (const variable of this.variables) {
-      out.set(tensorOf(variable).dataSync() as Float32Array, offset);
+      this.weights.set(variable.dataSync() as Float32Array, offset);
       offset += variable.size;
     }
-    return out;
+    return this.weights;
   }
 }

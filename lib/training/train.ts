@@ -148,13 +148,9 @@ export async function trainStep(
   signal?: AbortSignal,
 ): Promise<{ lossSum: number; correct: number }> {
   const batch = await engine.gradientsAt(data, indices, signal);
-  try {
-    // An engine of the user's may finish its step without reading the signal.
-    signal?.throwIfAborted();
-    optimizer.applyGradients(batch);
-  } finally {
-    tf.dispose(Object.values(batch.grads));
-  }
+  // An engine of the user's may finish its step without reading the signal.
+  signal?.throwIfAborted();
+  optimizer.applyGradients(batch);
   return { lossSum: batch.lossSum, correct: batch.correct };
 }
 

@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import { formatEpochLog, kerasEpochLog, type KerasLogs } from './epoch-log';
+
+/**
+ * Keras-style progress lines, as train() prints them unless `verbose: 0`: the
+ * engine once, then a line per epoch (`Epoch 3/25 - 5.2s - loss: ...`).
+ * `write` takes each line (console.log by default; the CLI's --json sends
+ * them to stderr). Works with tfjs's model.fit too.
+ */
+export class ConsoleProgress extends tf.Callback {
+  private epochStarted = 0;
+
+  constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {
+    super();
+  }
+
+  async onTrainBegin(): Promise<void> {
+    if (typeof this.params?.engine === 'string') this.write(`training with ${this.params.engine}`);
+  }
+
+  async onEpochBegin(): Promise<void> {
+    this.epochStarted = performance.now();
+  }
+
+  async onEpochEnd(epoch: number, logs?: KerasLogs): Promise<void> {
+    const log = await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000);
+    this.write(formatEpochLog(log, typeof this.params?.epochs === 'number' ? this.params.epochs : NaN));
+  }
+}
+
+/** Progress lines for train() or model.fit, each given to `write`; e.g. `callbacks: consoleProgress((l) => console.error(l))`. */
+export function consoleProgress(write?: (line: string) => void): ConsoleProgress {
+  return new ConsoleProgress(write);
+}
