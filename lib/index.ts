@@ -39,6 +39,7 @@ export { selectBackend, type BackendInfo, type BackendName } from './engine/back
 export { type GradientEngine } from './engine/gradient-engine';
 export { localGradientEngine } from './engine/local-engine';
 export { train, TrainingDivergedError, trainingHistory, TrainingStoppedError, type TrainOptions } from './training/train';
+export { consoleProgress, ConsoleProgress, ProgressDisplay } from './training/console-progress';
 // Registers the callback that lets Kernel -> Interrupt stop tfjs's own model.fit.
 import './training/fit-interrupt';
 export { StopRequest } from './util/interrupt';

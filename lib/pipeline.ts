@@ -14,7 +14,7 @@ import type { ModelMetadata } from './model/metadata';
 import type { Hyperparameters } from './model/hyperparams';
 import { selectBackend, type BackendInfo } from './engine/backend';
 import type { EpochLog } from './training/epoch-log';
-import { asTrainOptions, train, TrainingStoppedError, type TrainOptions } from './training/train';
+import { train, TrainingStoppedError, type TrainOptions } from './training/train';
 import { testModel, type TestResults } from './report/test-results';
 
 /** The three splits as model input, ready to train on. */
@@ -84,7 +84,7 @@ export async function loadOrTrain(
   dir: string,
   data: Pick<PreparedData, 'train' | 'validation'>,
   hp: Hyperparameters,
-  options: TrainOptions | tf.Callback = {},
+  options: TrainOptions = {},
 ): Promise<LoadedOrTrained> {
   if (await hasSavedModel(dir)) {
     const metadata = await loadModelMetadata(dir);
@@ -96,7 +96,7 @@ export async function loadOrTrain(
   console.log(`no model saved in ${dir}: training model ${hp.model} here for ${hp.epochs} epochs`);
   const model = buildZooModel(hp.model, { ...hp, ...dataShapeOf(data.train) });
   try {
-    return { model, metadata: null, history: await train(model, data, hp, asTrainOptions(options)), loaded: false };
+    return { model, metadata: null, history: await train(model, data, hp, options), loaded: false };
   } catch (e) {
     model.dispose();
     throw e instanceof TrainingStoppedError ? e.withAdvice('the model is disposed') : e;

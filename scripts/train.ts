@@ -8,7 +8,7 @@ import { formatClassificationReport } from '../lib/report/metrics';
 import { checkSaveTarget, saveModel } from '../lib/model/io';
 import { modelMetadata } from '../lib/model/metadata';
 import { disposeData, prepareData, runExperiment } from '../lib/pipeline';
-import { formatEpochLog } from '../lib/training/epoch-log';
+import { consoleProgress } from '../lib/training/console-progress';
 import { TrainingStoppedError, type TrainOptions } from '../lib/training/train';
 import { StopRequest } from '../lib/util/interrupt';
 import { ctrlC, STOPPED_EXIT } from './ctrl-c';
@@ -36,8 +36,7 @@ async function main(): Promise<void> {
   // default ends the process at once, which leaves nothing half-written (downloads are atomic too).
   const stopped = ctrlC();
   const progress: TrainOptions = {
-    onTrainBegin: (engine) => log(`training with ${engine}`),
-    onEpochEnd: (e, epochs) => log(formatEpochLog(e, epochs)),
+    callbacks: consoleProgress(log),
     signal: stopped,
   };
   const run = await runExperiment(hp, data, progress);

@@ -20,7 +20,7 @@ test('compare settings: one history per setting, a diverging one flagged, no mod
     base,
     { 'lr 0.001': {}, 'lr 0.003': { learningRate: 0.003 }, 'lr 10000': { learningRate: 1e4 } },
     data,
-    (name) => ({ onEpochEnd: () => names.push(name) }),
+    (name) => ({ verbose: 0, callbacks: { onEpochEnd: async () => void names.push(name) } }),
   );
   assert.equal(tf.memory().numTensors, tensorsBefore, 'every model is disposed');
   assert.deepEqual(

@@ -54,21 +54,24 @@ async function stoppedRun(hp: Hyperparameters, stop: 'kernel' | 'signal', delayM
   let stepsAfterStop = 0;
   let timer: NodeJS.Timeout | undefined;
   const tensorsBefore = tf.memory().numTensors;
+  let epoch = 0;
+  const afterStep = (batch: number) => {
+    if (stoppedAt > 0) stepsAfterStop++;
+    lastStep = weights(model);
+    if (epoch === 2 && batch === 1) {
+      // A timer, as a signal's handler: it fires only if the loop lets the event loop run.
+      timer = setTimeout(() => {
+        stoppedAt = performance.now();
+        if (stop === 'kernel') assert.equal(interruptLoops(), true, 'train() listens while it runs');
+        else controller.abort(new StopRequest('the test'));
+      }, delayMs);
+    }
+  };
   const error = await train(model, data, hp, {
     verbose: 0,
     signal: stop === 'signal' ? controller.signal : undefined,
-    onBatchEnd: ({ epoch, batch }) => {
-      if (stoppedAt > 0) stepsAfterStop++;
-      lastStep = weights(model);
-      if (epoch === 2 && batch === 1) {
-        // A timer, as a signal's handler: it fires only if the loop lets the event loop run.
-        timer = setTimeout(() => {
-          stoppedAt = performance.now();
-          if (stop === 'kernel') assert.equal(interruptLoops(), true, 'train() listens while it runs');
-          else controller.abort(new StopRequest('the test'));
-        }, delayMs);
-      }
-    },
+    // Epochs and batches as Keras counts them, from 0.
+    callbacks: { onEpochBegin: async (e) => void (epoch = e + 1), onBatchEnd: async (b) => afterStep(b + 1) },
   }).then(
     () => assert.fail('train() finished although it was stopped'),
     (e: unknown) => e,
@@ -189,7 +192,7 @@ test('Kernel -> Interrupt stops compareSettings in the setting it is training, n
   let epochs = 0;
   const error = await compareSettings(base, { slow: { learningRate: 0.001 }, fast: { learningRate: 0.003 } }, data, () => ({
     verbose: 0,
-    onEpochEnd: () => void (++epochs === 3 && setTimeout(interruptLoops, 10)),
+    callbacks: { onEpochEnd: async () => void (++epochs === 3 && setTimeout(interruptLoops, 10)) },
   })).then(
     () => assert.fail('compareSettings finished although it was stopped'),
     (e: unknown) => e,

@@ -20,7 +20,7 @@ after(() => scratch.forEach((dir) => fs.rmSync(dir, { recursive: true, force: tr
 const train = (batchSize: number) => `
 hp = resolveHyperparameters({ epochs: 500, batchSize: ${batchSize}, seed: 1 });
 model = buildZooModel('seed', hp);
-await train(model, data, hp, { onEpochEnd: (log) => console.log(\`epoch \${log.epoch} done\`), onTrainBegin: (e) => console.log(e) });`;
+await train(model, data, hp, { callbacks: { onEpochEnd: async (e) => console.log(\`epoch \${e + 1} done\`) } });`;
 
 /** `where`: the epoch and the finished epochs the message may name, e.g. "(2|3) of 500 \\(1 finished" (a group each). */
 function assertStopped(cell: CellResult, where: string, label: string): void {

@@ -6,12 +6,13 @@ import { disposeTensors } from '../lib/data/tensors';
 import { buildModel } from '../lib/model/cnn';
 import { resolveHyperparameters } from '../lib/model/hyperparams';
 import { notebookProgress } from '../lib/notebook/progress';
+import { consoleProgress } from '../lib/training/console-progress';
 import { train } from '../lib/training/train';
 import { smallData } from './data-fixture';
 
 const row = /<tr><td>(\d+)<\/td><td>\d+\.\d<\/td>(<td>\d\.\d{4}<\/td>){4}<\/tr>/g;
 
-test('notebookProgress as train()\'s options: engine, a bar per batch, one table row per epoch, then done', async () => {
+test('notebookProgress in train()\'s callbacks: engine, a bar per batch, one table row per epoch, then done', async () => {
   const data = await smallData(256, 64);
   const hp = resolveHyperparameters({ epochs: 2, batchSize: 64 });
   const model = buildModel(hp);
@@ -20,7 +21,7 @@ test('notebookProgress as train()\'s options: engine, a bar per batch, one table
   const log = console.log;
   console.log = (...args: unknown[]) => void logged.push(args);
   try {
-    await train(model, data, hp, notebookProgress(hp.epochs, { html: (s) => frames.push(s) }));
+    await train(model, data, hp, { callbacks: notebookProgress(hp.epochs, { html: (s) => frames.push(s) }) });
   } finally {
     console.log = log;
   }
@@ -32,6 +33,32 @@ test('notebookProgress as train()\'s options: engine, a bar per batch, one table
   const last = frames[frames.length - 1];
   assert.deepEqual([...last.matchAll(row)].map((m) => m[1]), ['1', '2']);
   assert.match(last, /Done: 2 epochs in \d+\.\d s/);
+  model.dispose();
+  disposeTensors(data.train, data.validation);
+});
+
+test('train() prints the engine and a Keras line per epoch unless verbose is 0; consoleProgress writes them where told', async () => {
+  const data = await smallData(128, 64);
+  const hp = resolveHyperparameters({ epochs: 2, batchSize: 64 });
+  const model = buildModel(hp);
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void printed.push(line);
+  try {
+    await train(model, data, hp);
+    const byDefault = printed.splice(0);
+    assert.equal(byDefault.length, 3, byDefault.join('\n'));
+    assert.match(byDefault[0], /^training with /);
+    assert.match(byDefault[1], /^Epoch 1\/2 - \d+\.\ds - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - val_accuracy: \d\.\d{4}$/);
+    await train(model, data, hp, { verbose: 0 });
+    assert.deepEqual(printed, [], 'verbose 0 prints nothing');
+    const elsewhere: string[] = [];
+    await train(model, data, hp, { callbacks: consoleProgress((line) => elsewhere.push(line)) });
+    assert.deepEqual(printed, [], 'its own progress display replaces the default lines');
+    assert.equal(elsewhere.length, 3);
+  } finally {
+    console.log = log;
+  }
   model.dispose();
   disposeTensors(data.train, data.validation);
 });

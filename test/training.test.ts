@@ -113,7 +113,7 @@ test('batch size 1: one confidently wrong image does not stop healthy training',
   let highest = 0;
   const history = await train(model, mislabelled, resolveHyperparameters({ epochs: 1, batchSize: 1, learningRate: 1e-5 }), {
     verbose: 0,
-    onBatchEnd: (p) => (highest = Math.max(highest, p.loss)),
+    callbacks: { onBatchEnd: async (_batch, logs) => void (highest = Math.max(highest, logs!.loss as number)) },
   });
   assert.ok(highest > DIVERGED_LOSS, `a step's loss reached ${highest}: the old one-batch rule would have stopped here`);
   assert.equal(history.length, 1);

@@ -154,8 +154,7 @@ test('every zoo model trains: a few Adam steps on real images lower the loss', a
     const model = buildZooModel(name, hp);
     const history = await train(model, { train: data, validation: data }, hp, {
       engine: localGradientEngine(model),
-      onEpochEnd: () => {},
-      onTrainBegin: () => {},
+      verbose: 0,
     });
     const losses = history.map((h) => h.loss);
     assert.ok(losses[4] < losses[0] * 0.9, `${name}: the loss falls, ${losses.map((l) => l.toFixed(3)).join(' -> ')}`);

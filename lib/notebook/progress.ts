@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { textBar } from '../util/progress-bar';
+import { ProgressDisplay } from '../training/console-progress';
 import { EPOCH_COLUMNS, epochFields, kerasEpochLog, kerasMetric, type EpochLog, type KerasLogs } from '../training/epoch-log';
 import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
 
@@ -9,7 +10,7 @@ import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
  * glance instead of a scroll of lines. Works with train() and with tfjs's
  * `model.fit(x, y, { callbacks: ... })`.
  */
-export class NotebookProgress extends tf.Callback {
+export class NotebookProgress extends ProgressDisplay {
   private readonly done: EpochLog[] = [];
   private current = '';
   private epochStarted = 0;
@@ -69,9 +70,9 @@ export class NotebookProgress extends tf.Callback {
 }
 
 /**
- * Live training progress for a notebook cell, as a Keras callback: pass it to
- * train() (`train(model, data, hp, notebookProgress(hp.epochs))`, or in
- * `callbacks` next to others) or to tfjs's `model.fit(x, y, { epochs, callbacks: notebookProgress() })`.
+ * Live training progress for a notebook cell, as a Keras callback: pass it in
+ * train()'s callbacks (`train(model, data, hp, { callbacks: notebookProgress(hp.epochs) })`,
+ * where it replaces the printed lines) or tfjs's `model.fit(x, y, { epochs, callbacks: notebookProgress() })`.
  * `epochs` is only a fallback: both tell the callback how many epochs there are.
  */
 export function notebookProgress(epochs?: number, display: HtmlSink = liveSink()): NotebookProgress {

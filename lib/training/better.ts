@@ -1,13 +1,12 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { Hyperparameters } from '../model/hyperparams';
 import { oneCycle } from './schedule';
-import { asTrainOptions, type TrainOptions } from './train';
+import type { TrainOptions } from './train';
 
 /**
  * `options` with the better model's one-cycle schedule peaking at
  * `hp.learningRate`, said outright: train() gives it the same schedule when
  * `hp.model` is 'better' (its zoo entry, lib/model/zoo.ts).
  */
-export function betterTrainOptions(hp: Pick<Hyperparameters, 'learningRate'>, options: TrainOptions | tf.Callback = {}): TrainOptions {
-  return { ...asTrainOptions(options), learningRateSchedule: oneCycle(hp.learningRate) };
+export function betterTrainOptions(hp: Pick<Hyperparameters, 'learningRate'>, options: TrainOptions = {}): TrainOptions {
+  return { ...options, learningRateSchedule: oneCycle(hp.learningRate) };
 }

@@ -2,7 +2,8 @@ import type { LabeledTensors } from '../data/tensors';
 import { dataShapeOf } from '../model/data-match';
 import { buildZooModel } from '../model/zoo';
 import { resolveHyperparameters, type Hyperparameters } from '../model/hyperparams';
-import { formatEpochLog, type NamedHistory } from './epoch-log';
+import { consoleProgress } from './console-progress';
+import type { NamedHistory } from './epoch-log';
 import { stopSignal } from '../util/interrupt';
 import { train, TrainingDivergedError, TrainingStoppedError, type TrainOptions } from './train';
 
@@ -14,7 +15,7 @@ export interface SettingRun extends NamedHistory {
 }
 
 function printWithName(name: string): TrainOptions {
-  return { onEpochEnd: (log, epochs) => console.log(`${name}: ${formatEpochLog(log, epochs)}`) };
+  return { callbacks: consoleProgress((line) => console.log(`${name}: ${line}`)) };
 }
 
 /**

@@ -2,12 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { formatEpochLog, kerasEpochLog, type KerasLogs } from './epoch-log';
 
 /**
+ * A callback that shows training's progress, as Keras's ProgbarLogger does:
+ * train() adds its printed lines (ConsoleProgress) only when the callbacks
+ * hold none, so the notebook's live table replaces them.
+ */
+export class ProgressDisplay extends tf.Callback {}
+
+/**
  * Keras-style progress lines, as train() prints them unless `verbose: 0`: the
  * engine once, then a line per epoch (`Epoch 3/25 - 5.2s - loss: ...`).
  * `write` takes each line (console.log by default; the CLI's --json sends
  * them to stderr). Works with tfjs's model.fit too.
  */
-export class ConsoleProgress extends tf.Callback {
+export class ConsoleProgress extends ProgressDisplay {
   private epochStarted = 0;
 
   constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {

@@ -12,18 +12,11 @@ import { checkpoint, stopSignal, stoppedBy } from '../util/interrupt';
 import { Adam } from './adam';
 import { zooSchedule, type LearningRateSchedule } from './schedule';
 import { divergenceRule, DivergenceWatch } from './divergence';
-import { formatEpochLog, type EpochLog } from './epoch-log';
+import { consoleProgress, ProgressDisplay } from './console-progress';
+import type { EpochLog } from './epoch-log';
 
 // Keeps the shuffling stream apart from the other streams seeded with the same number.
 const SHUFFLE_STREAM = 0x5eed5eed;
-
-export interface BatchProgress {
-  epoch: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  accuracy: number;
-}
 
 type TrainingData = { train: LabeledTensors; validation: LabeledTensors };
 /** What train() reads of the hyperparameters; `model`, when given, brings the zoo model's schedule. */
@@ -35,13 +28,8 @@ type TrainingHyperparameters = Pick<Hyperparameters, 'epochs' | 'batchSize' | 'l
  */
 export type KerasCallbacks = tf.CustomCallbackArgs | tf.CustomCallbackArgs[];
 
+/** train()'s options, as `model.fit` takes them where they are the same. */
 export interface TrainOptions {
-  /** Called after every epoch; defaults to printing a Keras-style line. */
-  onEpochEnd?: (log: EpochLog, epochs: number) => void;
-  /** Called after every optimiser step. */
-  onBatchEnd?: (progress: BatchProgress) => void;
-  /** Called once before the first step with the engine's description; defaults to printing it. */
-  onTrainBegin?: (engineDescription: string) => void;
   /**
    * Keras callbacks, called as `model.fit` calls them: epochs and batches
    * counted from 0, logs named `loss`, `acc`/`accuracy`, `val_loss`,
@@ -49,10 +37,14 @@ export interface TrainOptions {
    * `acc`/`accuracy`). Setting `model.stopTraining` (as earlyStopping does)
    * ends training after the current batch; an epoch cut short still gets its
    * validation pass and its row in the history. `params` holds fit's keys plus
-   * `engine`, the engine's description.
+   * `engine`, the engine's description. The notebook's live table
+   * (notebookProgress) and the printed lines (consoleProgress) are callbacks too.
    */
   callbacks?: KerasCallbacks;
-  /** 0: print nothing by default (no engine line, no epoch lines); defaults to 1. */
+  /**
+   * 1 (the default) prints the engine and a line per epoch (consoleProgress()),
+   * unless `callbacks` hold a progress display of their own (notebookProgress); 0 prints nothing.
+   */
   verbose?: 0 | 1;
   /** How gradients are computed; defaults to the fastest for the backend and batch size (defaultGradientEngine). */
   engine?: GradientEngine;
@@ -157,23 +149,23 @@ export async function trainStep(
 const isCallbackObject = (c: unknown): c is tf.Callback =>
   typeof (c as { setModel?: unknown }).setModel === 'function' && typeof (c as { setParams?: unknown }).setParams === 'function';
 
-/** `options` as TrainOptions: a tf.Callback alone (e.g. notebookProgress) replaces the default printing. */
-export function asTrainOptions(options: TrainOptions | tf.Callback): TrainOptions {
-  return isCallbackObject(options) ? { callbacks: options, verbose: 0 } : options;
-}
-
-/** Keras callbacks as tfjs's own fit() standardises them. */
-function callbackList(callbacks: KerasCallbacks | undefined): tf.CallbackList {
-  const list = callbacks === undefined ? [] : Array.isArray(callbacks) ? callbacks : [callbacks];
-  return new tf.CallbackList(list.map((c) => (isCallbackObject(c) ? c : new tf.CustomCallback(c, 'auto'))));
+/**
+ * Keras callbacks as tfjs's own fit() standardises them, then the printed
+ * progress unless `verbose` is 0 or a progress display is among them (as
+ * Keras adds its ProgbarLogger only when there is none).
+ */
+function callbackList(callbacks: KerasCallbacks | undefined, verbose: 0 | 1): tf.CallbackList {
+  const list = (callbacks === undefined ? [] : Array.isArray(callbacks) ? callbacks : [callbacks]).map((c) =>
+    isCallbackObject(c) ? c : new tf.CustomCallback(c, 'auto'),
+  );
+  const shown = verbose === 0 || list.some((c) => c instanceof ProgressDisplay);
+  return new tf.CallbackList(shown ? list : [...list, consoleProgress()]);
 }
 
 /**
  * Trains with Adam, one update per `batchSize` images, the training rows
  * reshuffled every epoch from `seed`, and a validation pass after each epoch.
- * Returns the per-epoch history. `options` may be a tf.Callback (such as
- * notebookProgress(...)) instead: it then gets the Keras callbacks and
- * replaces the default printing.
+ * Returns the per-epoch history.
  *
  * Kernel -> Interrupt (or `options.signal`) stops it within a step: the
  * workers end, the model keeps the weights of its last finished step, and it
@@ -181,18 +173,8 @@ function callbackList(callbacks: KerasCallbacks | undefined): tf.CallbackList {
  *
  *   await train(model, data, hp, { callbacks: [tf.callbacks.earlyStopping({ patience: 2 })] });
  */
-export async function train(model: tf.LayersModel, data: TrainingData, hp: TrainingHyperparameters, options?: TrainOptions): Promise<EpochLog[]>;
-export async function train(model: tf.LayersModel, data: TrainingData, hp: TrainingHyperparameters, callback: tf.Callback): Promise<EpochLog[]>;
-export async function train(
-  model: tf.LayersModel,
-  data: TrainingData,
-  hp: TrainingHyperparameters,
-  options: TrainOptions | tf.Callback = {},
-): Promise<EpochLog[]> {
-  const opts = asTrainOptions(options);
-  const quiet = opts.verbose === 0;
-  const onEpochEnd = opts.onEpochEnd ?? (quiet ? undefined : (log: EpochLog, epochs: number) => console.log(formatEpochLog(log, epochs)));
-  const onTrainBegin = opts.onTrainBegin ?? (quiet ? undefined : (d: string) => console.log(`training with ${d}`));
+export async function train(model: tf.LayersModel, data: TrainingData, hp: TrainingHyperparameters, opts: TrainOptions = {}): Promise<EpochLog[]> {
+  const verbose = opts.verbose ?? 1;
   const { classes } = modelIo(model);
   checkModelMatchesData(model, data.train, 'training data');
   checkModelMatchesData(model, data.validation, 'validation data');
@@ -218,14 +200,14 @@ export async function train(
     // build() makes it now, so callbacks can set it before either (tfjs throws otherwise).
     if (model instanceof tf.Sequential && !model.built) model.build();
     rememberHistory(model, history);
-    const keras = callbackList(opts.callbacks);
+    const keras = callbackList(opts.callbacks, verbose);
     keras.setModel(model);
     keras.setParams({
       epochs: hp.epochs,
       initialEpoch: 0,
       samples: n,
       batchSize: hp.batchSize,
-      verbose: quiet ? 0 : 1,
+      verbose,
       doValidation: true,
       metrics: ['loss', 'acc', 'accuracy', 'val_loss', 'val_acc', 'val_accuracy'],
       engine: engine.description,
@@ -242,7 +224,6 @@ export async function train(
     await keras.onTrainBegin();
     // After onTrainBegin, as fit() does: a callback may have left it set by an earlier run.
     model.stopTraining = false;
-    onTrainBegin?.(engine.description);
     for (epoch = 1; epoch <= hp.epochs; epoch++) {
       const started = performance.now();
       await keras.onEpochBegin(epoch - 1);
@@ -263,7 +244,6 @@ export async function train(
         seen += indices.length;
         const loss = step.lossSum / indices.length;
         const accuracy = step.correct / indices.length;
-        opts.onBatchEnd?.({ epoch, batch: b + 1, batches, loss, accuracy });
         await keras.onBatchEnd(b, { batch: b, size: indices.length, loss, acc: accuracy, accuracy });
       }
       // Stopped by a callback before this epoch ran a batch: nothing to log.
@@ -279,7 +259,6 @@ export async function train(
         seconds: (performance.now() - started) / 1000,
       };
       history.push(log);
-      onEpochEnd?.(log, hp.epochs);
       await keras.onEpochEnd(epoch - 1, {
         loss: log.loss,
         acc: log.accuracy,
