@@ -1,7 +1,7 @@
 /**
  * The layout of lib/: each folder is a stage, and a stage imports only from
  * the stages before it, so the file list reads as the data flow and nothing
- * is tangled. `npm run lint:layout` (and test/layout.test.ts) checks it.
+ * is tangled. `npm run lint:layout` (and test/scripts/layout.test.ts) checks it.
  */
 const STAGES = ['util', 'data', 'model', 'engine', 'training', 'report', 'notebook'];
 

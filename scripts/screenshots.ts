@@ -36,7 +36,7 @@ const DEFAULT_SIZE = { width: 700, height: 450 };
 /**
  * The figures drawn by lib/notebook/display.ts `figureHtml` in a page or notebook
  * output, in order. Reads its `var fig = {...};function draw()` shape, which
- * test/screenshots.test.ts checks against figureHtml itself.
+ * test/scripts/screenshots.test.ts checks against figureHtml itself.
  */
 export function figuresInHtml(html: string): Figure[] {
   return Array.from(html.matchAll(/var fig = (\{.*?\});function draw\(\)/gs), (m) => JSON.parse(m[1]) as Figure);

@@ -9,7 +9,7 @@
  * tslab would.
  */
 
-/** The event scripts/kernel/launch.cjs emits on `process` for Kernel -> Interrupt (test/interrupt.test.ts checks that both name it alike). */
+/** The event scripts/kernel/launch.cjs emits on `process` for Kernel -> Interrupt (test/training/interrupt.test.ts checks that both name it alike). */
 export const INTERRUPT_EVENT = 'fashion-mnist-ts:interrupt';
 
 /** What scripts/kernel/launch.cjs does on SIGINT: asks the running loops to stop. True if one was running (it then ends its cell itself). */
