@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -55,4 +56,17 @@ export function executeNotebook(name: string, env: NodeJS.ProcessEnv = {}): { no
 export function outputText(o: NotebookOutput): string {
   const join = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? v.join('') : '');
   return join(o.text) + Object.values(o.data ?? {}).map(join).join('') + (o.evalue ?? '');
+}
+
+/**
+ * executeNotebook, then the check every notebook test makes first: no cell
+ * wrote an error. With the outputs, in order, and their text joined.
+ */
+export function executeCleanly(name: string, env: NodeJS.ProcessEnv = {}) {
+  const run = executeNotebook(name, env);
+  const outputs = run.notebook.cells.flatMap((c) => c.outputs ?? []);
+  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
+  assert.deepEqual(errors.map(outputText), [], `no cell of ${name} wrote an error`);
+  const texts = outputs.map(outputText);
+  return { ...run, outputs, texts, text: texts.join('\n') };
 }

@@ -5,17 +5,12 @@ import { test } from 'node:test';
 import { CLASS_NAMES } from '../../lib/data/classes';
 import { figureTitle } from '../../lib/notebook/display';
 import { figuresInHtml } from '../../scripts/screenshots';
-import { executeNotebook, jupyterMissing, outputText } from '../helpers/notebook-run';
+import { executeCleanly, jupyterMissing } from '../helpers/notebook-run';
 
 test('better-model.ipynb runs headless without a saved model and shows every part', { skip: jupyterMissing }, () => {
   // The scratch copy has no models/, so the notebook trains the original too; EPOCHS=1 makes every run one epoch,
   // FASHION_MNIST_IMAGES keeps the first images of each split so the two batch-norm runs stay short.
-  const { notebook, html, scratch } = executeNotebook('better-model.ipynb', { EPOCHS: '1', FASHION_MNIST_IMAGES: '6000' });
-  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
-  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
-  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
-  const texts = outputs.map(outputText);
-  const text = texts.join('\n');
+  const { html, scratch, text, texts } = executeCleanly('better-model.ipynb', { EPOCHS: '1', FASHION_MNIST_IMAGES: '6000' });
   assert.match(text, /no model saved in ..\/models\/fashion-cnn: training model seed here for 1 epochs/);
   assert.match(text, /block2_conv \(Conv2D\) .*\[null,14,14,32\]/, 'the better model summary');
   assert.match(text, /\d+ steps: rate 1\.2e-4 at the start, 3\.0e-3 at the peak, 1\.2e-8 at the end/);

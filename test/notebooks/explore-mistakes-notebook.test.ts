@@ -4,16 +4,11 @@ import { test } from 'node:test';
 import { CLASS_NAMES } from '../../lib/data/classes';
 import { figureTitle } from '../../lib/notebook/display';
 import { figuresInHtml } from '../../scripts/screenshots';
-import { executeNotebook, jupyterMissing, outputText } from '../helpers/notebook-run';
+import { executeCleanly, jupyterMissing } from '../helpers/notebook-run';
 
 test('explore-mistakes.ipynb runs headless without a saved model and shows every part', { skip: jupyterMissing }, () => {
   // The scratch copy has no models/, so the notebook trains its quick model: one epoch with EPOCHS=1, as each compared setting.
-  const { notebook, html, scratch } = executeNotebook('explore-mistakes.ipynb', { EPOCHS: '1' });
-  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
-  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
-  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
-  const texts = outputs.map(outputText);
-  const text = texts.join('\n');
+  const { html, scratch, text, texts } = executeCleanly('explore-mistakes.ipynb', { EPOCHS: '1' });
   assert.match(text, /no model saved in ..\/models\/fashion-cnn: training model seed here for 1 epochs/);
   const [, accuracy, wrong] = /test accuracy (0\.\d+): (\d+) of 10000 test images misclassified/.exec(text) ?? [];
   assert.ok(Number(accuracy) > 0.5, `one epoch already beats guessing by far: ${accuracy}`);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from '../../scripts/kernel-spec';
 import { PLOTLY_MIME } from '../../lib/notebook/display';
 import { chromiumMissing, drawPlotlyJson, type PlotlyJson } from '../helpers/chromium';
-import { executeNotebook, jupyterMissing, outputText } from '../helpers/notebook-run';
+import { executeCleanly, jupyterMissing, outputText } from '../helpers/notebook-run';
 
 test('every notebook opens on the project kernel, which npm install registers (a plain tslab kernel may not exist)', () => {
   const dir = path.join(__dirname, '..', '..', 'notebooks');
@@ -18,11 +18,7 @@ test('every notebook opens on the project kernel, which npm install registers (a
 });
 
 test('the main notebook runs top to bottom headless and shows every step', { skip: jupyterMissing }, (t) => {
-  const { notebook, html, scratch } = executeNotebook('fashion-mnist-cnn.ipynb', { EPOCHS: '1' });
-  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
-  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
-  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
-  const text = outputs.map(outputText).join('\n');
+  const { html, scratch, outputs, text } = executeCleanly('fashion-mnist-cnn.ipynb', { EPOCHS: '1' });
   assert.match(text, /backend: (wasm|tensorflow|cpu) \(/);
   assert.match(text, /train: 60000 images, test: 10000 images/);
   assert.match(text, /60000 rows × 785 columns/);
@@ -52,11 +48,7 @@ test('the main notebook runs top to bottom headless and shows every step', { ski
 });
 
 test('the your-own-data notebook runs headless: a CSV to a DataFrame, three classes chosen in danfo, a model sized for them, a report in their names', { skip: jupyterMissing }, () => {
-  const { notebook, scratch } = executeNotebook('your-own-data.ipynb', { EPOCHS: '2' });
-  const outputs = notebook.cells.flatMap((c) => c.outputs ?? []);
-  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
-  assert.deepEqual(errors.map(outputText), [], 'no cell wrote an error');
-  const text = outputs.map(outputText).join('\n');
+  const { scratch, text } = executeCleanly('your-own-data.ipynb', { EPOCHS: '2' });
   assert.match(text, /10000 rows × 785 columns/);
   assert.match(text, /'Trouser'\s*│\s*1000/);
   assert.match(text, /train: x 1920,28,28,1/);
