@@ -10,12 +10,14 @@
 export { CLASS_NAMES, IMAGE_SIZE, NUM_CLASSES, PIXELS } from './data/classes';
 export { loadFashionMnist, type FashionMnist, type LoadOptions } from './data/fashion-mnist';
 export { checkLabeledImages, FASHION_MNIST_SHAPE, pixelsPerImage, type ImageShape, type LabeledImages } from './data/labeled-images';
+export { prepareImage, type RgbaImage } from './data/prepare-image';
 export { loadIdxDataset, type IdxDatasetOptions } from './data/idx-dataset';
 export { readImageCsv, writeImageCsv, type ImageCsvOptions } from './data/csv';
 export { classCounts, FRAME_COLUMNS, fromDataFrame, LABEL_COLUMN, toDataFrame, type ClassCount, type FrameImagesOptions } from './data/frames';
 export { gatherRows, splitValidation, takeRows } from './data/split';
 export { disposeTensors, toTensors, type LabeledTensors } from './data/tensors';
 export { Rng } from './util/rng';
+export { encodePng } from './util/png';
 export {
   BETTER_HYPERPARAMETERS,
   betterHyperparameters,
@@ -69,5 +71,6 @@ export {
 export { figureBundle, figureHtml, figureText, frameHtml, PLOTLY_MIME, reportHtml, showFigure, showHtml, tableHtml, type MimeBundle } from './notebook/display';
 export { notebookProgress } from './notebook/progress';
 export { modelsTableHtml, type ModelSummary } from './notebook/model-table';
+export { buildWebApp, serveWebApp, webAppLinkHtml } from './notebook/web-app';
 export { keepLatest } from './notebook/state';
 export { disposeData, loadOrTrain, prepareData, runExperiment, type Experiment, type LoadedOrTrained, type PreparedData } from './pipeline';

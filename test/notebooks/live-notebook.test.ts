@@ -16,6 +16,7 @@ import { assertHealthy, IMAGES, inBrowser, menu, missing, openNotebook, settle, 
 
 // The page's globals, in the functions puppeteer runs there (tsconfig has no DOM types).
 declare const window: any;
+declare const document: any;
 
 const PASSES = 10;
 const MAX_SAVED_BYTES = 2 * 1024 * 1024;
@@ -112,6 +113,15 @@ test('the notebooks live through a day of tweaking in a real browser: no kernel 
     assert.deepEqual(reloaded.undrawn, [], 'after a reload every figure draws again');
     assert.equal(reloaded.drawn, 4);
     took('save and reload');
+
+    // The last cell links to the web page of the saved model, which Jupyter serves as one file (in a sandbox).
+    const href: string = await page.evaluate(() => document.querySelector('a[id^="web-app-"]').href);
+    const app = await page.browser().newPage();
+    await app.goto(href, { referer: page.url() });
+    await app.waitForFunction(() => document.body.dataset.backend || /cannot/.test(document.getElementById('status').textContent), { timeout: 120_000 });
+    assert.match(await app.evaluate(() => document.getElementById('status').textContent), /^ready: model /, 'the web page opens from the notebook');
+    await app.close();
+    took('the web page');
 
     await openNotebook(page, base, token, 'explore-mistakes.ipynb');
     const exploreKernel = (await state(page)).kernelId;

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { KERNEL_DISPLAY_NAME, KERNEL_NAME } from '../../scripts/kernel-spec';
+import { CLASS_NAMES } from '../../lib/data/classes';
 import { PLOTLY_MIME } from '../../lib/notebook/display';
 import { chromiumMissing, drawPlotlyJson, type PlotlyJson } from '../helpers/chromium';
 import { executeCleanly, jupyterMissing, outputText } from '../helpers/notebook-run';
@@ -44,6 +45,13 @@ test('the main notebook runs top to bottom headless and shows every step', { ski
   else assert.deepEqual(drawPlotlyJson(figures.map((o) => o.data![PLOTLY_MIME] as PlotlyJson)), [1, 1, 1, 1], "plotly.js draws each figure's JSON alone");
   assert.ok(fs.statSync(path.join(scratch, 'fashion-mnist-cnn.ipynb')).size < 2 * 1024 * 1024, 'the saved notebook stays well under 2 MB');
   assert.ok(fs.existsSync(path.join(scratch, 'models', 'fashion-cnn', 'model.json')), 'the model was saved');
+  // The last cell builds the web page of the saved model where Jupyter serves it, and links to it.
+  assert.match(text, /<a id="web-app-[0-9a-f]+" href="\/files\/web-app\/index.html" target="_blank">Open the web page<\/a>/);
+  const page = fs.readFileSync(path.join(scratch, 'notebooks', 'web-app', 'index.html'), 'utf8');
+  const data = JSON.parse(/<script id="app-data" type="application\/json">(.*?)<\/script>/s.exec(page)![1]);
+  assert.deepEqual(data.classNames, [...CLASS_NAMES], 'the page holds the model, its class names, tfjs and its wasm, in one file');
+  assert.deepEqual(Object.keys(data.wasm).sort(), ['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm.wasm']);
+  assert.equal(data.samples.length, 10);
   fs.rmSync(scratch, { recursive: true, force: true });
 });
 
