@@ -126,11 +126,20 @@ async function main(): Promise<void> {
     status(`${source}: classified in ${Math.round(performance.now() - started)} ms on ${backend}`);
   };
 
+  const original = byId<HTMLImageElement>('original');
+  const showOriginal = (src: string) => {
+    // The last image's object URL holds its bytes until it is revoked.
+    if (original.src.startsWith('blob:')) URL.revokeObjectURL(original.src);
+    original.src = src;
+  };
   const classifyFile = async (file: Blob, name: string) => {
     const bitmap = await createImageBitmap(file);
-    byId<HTMLImageElement>('original').src = URL.createObjectURL(file);
-    await classify(pixelsOf(bitmap, bitmap.width, bitmap.height), name);
-    bitmap.close();
+    try {
+      showOriginal(URL.createObjectURL(file));
+      await classify(pixelsOf(bitmap, bitmap.width, bitmap.height), name);
+    } finally {
+      bitmap.close();
+    }
   };
 
   const input = byId<HTMLInputElement>('file');
@@ -155,9 +164,12 @@ async function main(): Promise<void> {
       const link = document.createElement('a');
       link.href = sample.url;
       link.textContent = `${sample.name} `;
-      link.addEventListener('click', async (e) => {
+      link.addEventListener('click', (e) => {
         e.preventDefault();
-        await classifyFile(await (await fetch(sample.url)).blob(), `${sample.name}.png`);
+        fetch(sample.url)
+          .then((response) => response.blob())
+          .then((blob) => classifyFile(blob, `${sample.name}.png`))
+          .catch((err: Error) => status(`${sample.name}: ${err.message}`));
       });
       return link;
     }),
@@ -187,7 +199,7 @@ async function main(): Promise<void> {
   sketch.addEventListener('pointerup', () => (drawing = false));
   byId('clear').addEventListener('click', clear);
   byId('classify-sketch').addEventListener('click', () => {
-    byId<HTMLImageElement>('original').src = sketch.toDataURL();
+    showOriginal(sketch.toDataURL());
     classify(pen.getImageData(0, 0, sketch.width, sketch.height), 'drawing').catch((e) => status(`drawing: ${e.message}`));
   });
 

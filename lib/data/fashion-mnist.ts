@@ -14,10 +14,10 @@ export interface FashionMnist {
   test: LabeledImages;
 }
 
-/** Zalando's official mirror of the four files. */
 /** Images in the training and test files together. */
 export const FASHION_MNIST_IMAGES = 70_000;
 
+/** Zalando's official mirror of the four files. */
 export const FASHION_MNIST_MIRROR = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
 
 export const FASHION_MNIST_FILES = {

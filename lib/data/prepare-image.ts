@@ -3,7 +3,7 @@
  * background, cropped to the object and fitted, centred, into a square of
  * the data's size (Fashion-MNIST's garments fill their 28x28 along the longer
  * side). Plain arithmetic on pixels, no Node or DOM, so the web page
- * (scripts/app/page.ts) and Node run the same function.
+ * (app/page.ts) and Node run the same function.
  */
 
 /** Pixels as a canvas gives them: `width * height` RGBA quadruples, 0-255, row by row. */

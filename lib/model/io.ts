@@ -11,6 +11,7 @@ import { brokenLinkProblem, errorCode } from '../util/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
 // model.json cannot be deserialised ("Unknown layer: SeededDropout").
 import './seeded-dropout';
+import { modelIo } from './data-match';
 import { checkModelMetadata, type ModelMetadata } from './metadata';
 
 const MODEL_JSON = 'model.json';
@@ -40,6 +41,7 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
  * path cannot delete unrelated files.
  */
 export async function saveModel(model: tf.LayersModel, dir: string, metadata?: ModelMetadata): Promise<void> {
+  if (metadata !== undefined) checkMetadataFits(model, metadata);
   const target = await resolveTarget(dir);
   const replacing = await checkReplaceable(target);
   const files = await serialize(model, metadata);
@@ -182,6 +184,17 @@ function notWritable(target: string, dir: string, e: unknown): Error {
     `cannot save a model to ${target}: ${dir} is not writable (${code}); ` +
       'save to a directory you can write to, or make it writable',
   );
+}
+
+/** Refuses metadata that describes another model: its input shape, or fewer class names than the model has outputs. */
+function checkMetadataFits(model: tf.LayersModel, metadata: ModelMetadata): void {
+  const { inputShape, classes } = modelIo(model);
+  if (inputShape.join() !== metadata.inputShape.join()) {
+    throw new RangeError(`the metadata says the model takes ${metadata.inputShape.join('x')} images, but it takes ${inputShape.join('x')}; make it with modelMetadata(model, ...)`);
+  }
+  if (metadata.classNames.length !== classes) {
+    throw new RangeError(`the metadata names ${metadata.classNames.length} classes, but the model has ${classes} outputs`);
+  }
 }
 
 /** model.json, weights.bin and, when given, metadata.json, as written to disk. */

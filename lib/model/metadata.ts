@@ -72,7 +72,8 @@ export function checkModelMetadata(value: unknown, where: string): ModelMetadata
   (history as unknown[]).forEach((row, i) => {
     for (const field of EPOCH_FIELDS) {
       const v = (row as Record<string, unknown> | null)?.[field];
-      if (typeof v !== 'number') fail(`history[${i}].${field}`, 'a number', v);
+      // null: a NaN that JSON wrote (model.fit's history keeps no seconds; a run without validation has no val_*).
+      if (typeof v !== 'number' && v !== null) fail(`history[${i}].${field}`, 'a number', v);
     }
   });
   if (typeof m.testAccuracy !== 'number' || !(m.testAccuracy >= 0 && m.testAccuracy <= 1)) fail('testAccuracy', 'a number in [0, 1]', m.testAccuracy);
@@ -87,7 +88,7 @@ export function checkModelMetadata(value: unknown, where: string): ModelMetadata
   return {
     model: hyperparameters.model,
     hyperparameters,
-    history: (history as EpochLog[]).map((row) => Object.fromEntries(EPOCH_FIELDS.map((f) => [f, row[f]])) as unknown as EpochLog),
+    history: (history as EpochLog[]).map((row) => Object.fromEntries(EPOCH_FIELDS.map((f) => [f, row[f] ?? NaN])) as unknown as EpochLog),
     testAccuracy: m.testAccuracy as number,
     backend: m.backend as string,
     classNames: classNames as string[],

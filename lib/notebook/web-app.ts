@@ -100,14 +100,22 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.p
 export function serveWebApp(page: string, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
   const root = page.endsWith('.html') ? path.dirname(path.resolve(page)) : path.resolve(page);
   const server = http.createServer((req, res) => {
-    const wanted = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let wanted: string;
+    try {
+      wanted = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      res.writeHead(400).end('bad request');
+      return;
+    }
     const file = path.join(root, wanted.endsWith('/') ? `${wanted}index.html` : wanted);
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');
       return;
     }
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`cannot serve the page on 127.0.0.1:${port}: ${e.message}`)));
@@ -125,12 +133,13 @@ export function serveWebApp(page: string, port = 0): Promise<{ url: string; clos
  */
 export function webAppLinkHtml(dir: string): string {
   const target = `files/${dir.split(path.sep).map(encodeURIComponent).join('/')}/index.html`;
+  const inScript = JSON.stringify(target).replace(/</g, '\\u003c');
   const id = `web-app-${randomBytes(4).toString('hex')}`;
   return (
     `<p><a id="${id}" href="/${target}" target="_blank">Open the web page</a> ` +
     `(one file, ${escapeHtml(dir)}/index.html, which Jupyter serves and which also opens from disk; <code>npm run app</code> serves it outside Jupyter)</p>` +
     `<script>(function () { var a = document.getElementById('${id}'); var config = document.getElementById('jupyter-config-data');` +
     `var base = document.body.getAttribute('data-base-url') || (config && JSON.parse(config.textContent).baseUrl);` +
-    `if (base) a.href = base.replace(/\\/?$/, '/') + '${target}'; })();</script>`
+    `if (base) a.href = base.replace(/\\/?$/, '/') + ${inScript}; })();</script>`
   );
 }

@@ -19,21 +19,23 @@ export async function writeAtomically<T>(
 ): Promise<T> {
   const out = await fsp.open(temp, 'wx');
   let open = true;
+  let result: T;
   try {
-    const result = await write(out);
+    result = await write(out);
     // Flushed before the rename, so a crash cannot leave `file` present but empty.
     await out.sync();
     open = false;
     await out.close();
     await fsp.rename(temp, file);
-    await syncDirectory(path.dirname(file));
-    return result;
   } catch (e) {
     // Closed before the delete, so no write still in flight can race it.
     if (open) await out.close().catch(() => undefined);
     await fsp.rm(temp, { force: true });
     throw e;
   }
+  // After the rename `file` is in place whatever this says: a failure here is not a failed write.
+  await syncDirectory(path.dirname(file)).catch(() => undefined);
+  return result;
 }
 
 /** Writes and fsyncs `data`, so the rename that publishes the file cannot reach disk before its bytes. */

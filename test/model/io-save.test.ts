@@ -50,6 +50,17 @@ describe('saveModel / loadModel', () => {
     assert.deepEqual(await loadModelMetadata(dir), metadata);
   });
 
+  it("keeps a history's NaN (model.fit keeps no seconds), and refuses metadata of another model", async () => {
+    const dir = newModelDir();
+    const model = modelWithSeed(1);
+    const history = [{ epoch: 1, loss: 0.9, accuracy: 0.7, val_loss: NaN, val_accuracy: NaN, seconds: NaN }];
+    const metadata = modelMetadata(model, { hyperparameters: { ...DEFAULT_HYPERPARAMETERS }, history, backend: 'cpu', testAccuracy: 0.5, classNames: CLASS_NAMES });
+    await saveModel(model, dir, metadata);
+    assert.deepEqual((await loadModelMetadata(dir))!.history, history);
+    await assert.rejects(saveModel(model, newModelDir(), { ...metadata, classNames: ['a', 'b', 'c'] }), /^RangeError: the metadata names 3 classes, but the model has 10 outputs$/);
+    await assert.rejects(saveModel(model, newModelDir(), { ...metadata, inputShape: [32, 32, 3] }), /^RangeError: the metadata says the model takes 32x32x3 images, but it takes 28x28x1/);
+  });
+
   it('reads metadata saved before it had one shape, and refuses a wrong field by name', async () => {
     const dir = newModelDir();
     await saveModel(modelWithSeed(1), dir);

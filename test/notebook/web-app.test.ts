@@ -31,6 +31,23 @@ function photo(image: Uint8Array, scale: number): Uint8Array {
   return Uint8Array.from({ length: side * side }, (_, i) => 255 - image[Math.floor(Math.floor(i / side) / scale) * 28 + Math.floor((i % side) / scale)]);
 }
 
+test('the page server answers a bad path with 400 or 404 and stays up; it serves nothing outside its folder', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-app-serve-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<p>page</p>');
+  const site = await serveWebApp(path.join(dir, 'index.html'));
+  try {
+    const status = async (p: string) => (await fetch(new URL(p, site.url))).status;
+    assert.equal(await status('/%E0%A4%A'), 400);
+    assert.equal(await status('/nothing.html'), 404);
+    assert.equal(await status('/..%2F..%2Fetc%2Fpasswd'), 404);
+    assert.equal(await status('/'), 200);
+    assert.equal(await (await fetch(site.url)).text(), '<p>page</p>');
+  } finally {
+    await site.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the web page loads offline and gives Node's top class for test images, and for photos of them", { skip: chromiumMissing(), timeout: 10 * 60_000 }, async (t) => {
   await selectBackend();
   const raw = await realData();
