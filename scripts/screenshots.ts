@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { figureTitle, plotlyLibraryHtml } from '../lib/notebook/display';
+import { figureTitle, plotlyLibraryHtml, scriptJson } from '../lib/notebook/display';
 import type { Figure } from '../lib/notebook/plots';
 import { ROOT } from './jupyter';
 
@@ -52,7 +52,7 @@ export function figureSize(figure: Figure): { width: number; height: number } {
 
 /** A page holding only `figure`, drawn static (no mode bar) at its layout's size. */
 export function standalonePage(figure: Figure, plotlyHtml: string): string {
-  const spec = JSON.stringify(figure).replace(/</g, '\\u003c');
+  const spec = scriptJson(figure);
   return (
     '<!DOCTYPE html><html><head><meta charset="utf-8">' +
     plotlyHtml +

@@ -8,8 +8,11 @@ import { defaultTrainingLayout } from '../lib/engine/default-engine';
 import { DEFAULT_HYPERPARAMETERS, HYPERPARAMETER_RANGES, HyperparameterError, resolveHyperparameters, type Hyperparameters } from '../lib/model/hyperparams';
 import { checkZooModelFits, zooEntry, zooModelName, ZOO_MODELS, type ModelName } from '../lib/model/zoo';
 
+/** A hyperparameter a flag sets: one with a range (the model has its own flag). */
+type FlagKey = keyof typeof HYPERPARAMETER_RANGES;
+
 interface HyperparameterFlag {
-  key: keyof Hyperparameters;
+  key: FlagKey;
   /** The value's placeholder in --help. */
   value: string;
   help: string;
@@ -141,16 +144,16 @@ export function trainHelp(): string {
 }
 
 /** The zoo models' own defaults for `key` in brackets, where they differ from the original's. */
-function modelDefaults(key: keyof Hyperparameters): string {
+function modelDefaults(key: FlagKey): string {
   const own = ZOO_MODELS.flatMap((name) => {
-    const value = key === 'model' ? undefined : zooEntry(name).defaults?.[key];
+    const value = zooEntry(name).defaults?.[key];
     return value === undefined || value === DEFAULT_HYPERPARAMETERS[key] ? [] : [`${name}: ${value}`];
   });
   return own.length === 0 ? '' : ` (${own.join(', ')})`;
 }
 
 /** The values `key` accepts, in the words of its error message. */
-const rangeOf = (key: keyof Hyperparameters) => (key === 'model' ? ZOO_MODELS.join(', ') : HYPERPARAMETER_RANGES[key].range);
+const rangeOf = (key: FlagKey) => HYPERPARAMETER_RANGES[key].range;
 
 function expectedValue(flag: string): string {
   const hyperparameter = HYPERPARAMETER_FLAGS[flag];

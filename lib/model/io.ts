@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { shapeText } from '../data/labeled-images';
 import { syncDirectory, writeDurably } from '../util/atomic-file';
 import { brokenLinkProblem, errorCode } from '../util/errno';
 // Registers SeededDropout with tfjs's serialization, without which a saved
@@ -189,8 +190,8 @@ function notWritable(target: string, dir: string, e: unknown): Error {
 /** Refuses metadata that describes another model: its input shape, or fewer class names than the model has outputs. */
 function checkMetadataFits(model: tf.LayersModel, metadata: ModelMetadata): void {
   const { inputShape, classes } = modelIo(model);
-  if (inputShape.join() !== metadata.inputShape.join()) {
-    throw new RangeError(`the metadata says the model takes ${metadata.inputShape.join('x')} images, but it takes ${inputShape.join('x')}; make it with modelMetadata(model, ...)`);
+  if (shapeText(inputShape) !== shapeText(metadata.inputShape)) {
+    throw new RangeError(`the metadata says the model takes ${shapeText(metadata.inputShape)} images, but it takes ${shapeText(inputShape)}; make it with modelMetadata(model, ...)`);
   }
   if (metadata.classNames.length !== classes) {
     throw new RangeError(`the metadata names ${metadata.classNames.length} classes, but the model has ${classes} outputs`);

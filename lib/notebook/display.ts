@@ -77,18 +77,34 @@ export function withPlotly(page: string): string {
  * after a reload, offline. A page with neither says so where the figure goes.
  */
 export function figureHtml(figure: Figure): string {
+  return loaderHtml(compactFigure(figure));
+}
+
+/** `value` as JSON that is safe inside a `<script>` element (no `</script>` can end it early). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * A script expression for the Jupyter server's base URL, or null outside a
+ * Jupyter page: the classic page puts it on <body>, JupyterLab and Notebook 7
+ * in #jupyter-config-data.
+ */
+export const JUPYTER_BASE_URL_JS =
+  "(document.body.getAttribute('data-base-url') || (function (c) { return c && JSON.parse(c.textContent).baseUrl; })(document.getElementById('jupyter-config-data')))";
+
+/** figureHtml of a figure already compacted. */
+function loaderHtml(figure: Figure): string {
   const id = `plot-${randomUUID()}`;
-  const spec = JSON.stringify(compactFigure(figure)).replace(/</g, '\\u003c');
+  const spec = scriptJson(figure);
   return (
     `<div id="${id}" class="${FIGURE_CLASS}"></div><script type="text/javascript">(function () {` +
     `var fig = ${spec};` +
     `function draw() { window.Plotly.newPlot('${id}', fig.data, fig.layout, {responsive: true}); }` +
     `function fail(why) { document.getElementById('${id}').textContent = 'This figure cannot be drawn: ' + why; }` +
     `if (window.Plotly) { draw(); return; }` +
-    // Classic notebook puts the server's base URL on <body>; JupyterLab and Notebook 7 in #jupyter-config-data.
     `window.fashionMnistPlotly = window.fashionMnistPlotly || new Promise(function (resolve, reject) {` +
-    `var config = document.getElementById('jupyter-config-data');` +
-    `var base = document.body.getAttribute('data-base-url') || (config && JSON.parse(config.textContent).baseUrl);` +
+    `var base = ${JUPYTER_BASE_URL_JS};` +
     `if (!base) { reject('plotly.js is not in this page, which is not a Jupyter page to load it from (npm run report exports pages that carry it).'); return; }` +
     `var script = document.createElement('script');` +
     `script.src = base.replace(/\\/?$/, '/') + 'kernelspecs/${KERNEL_NAME}/${PLOTLY_FILE}';` +
@@ -111,9 +127,10 @@ export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
  * exported reports) and a line of text (consoles, GitHub's preview).
  */
 export function figureBundle(figure: Figure): MimeBundle {
+  const compact = compactFigure(figure);
   return {
-    [PLOTLY_MIME]: { ...compactFigure(figure), config: { responsive: true } },
-    'text/html': figureHtml(figure),
+    [PLOTLY_MIME]: { ...compact, config: { responsive: true } },
+    'text/html': loaderHtml(compact),
     'text/plain': figureText(figure),
   };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { textBar } from '../util/progress-bar';
 import { ProgressDisplay } from '../training/console-progress';
-import { EPOCH_COLUMNS, epochFields, kerasEpochLog, kerasMetric, type EpochLog, type KerasLogs } from '../training/epoch-log';
+import { EPOCH_COLUMNS, epochFields, kerasMetric, type EpochLog, type KerasLogs } from '../training/epoch-log';
 import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
 
 /**
@@ -13,7 +13,6 @@ import { escapeHtml, liveSink, tableHtml, type HtmlSink } from './display';
 export class NotebookProgress extends ProgressDisplay {
   private readonly done: EpochLog[] = [];
   private current = '';
-  private epochStarted = 0;
 
   constructor(
     private readonly epochs: number | undefined,
@@ -43,10 +42,6 @@ export class NotebookProgress extends ProgressDisplay {
     this.render();
   }
 
-  async onEpochBegin(): Promise<void> {
-    this.epochStarted = performance.now();
-  }
-
   async onBatchEnd(batch: number, logs?: KerasLogs): Promise<void> {
     const batches = this.batches;
     this.current =
@@ -56,7 +51,7 @@ export class NotebookProgress extends ProgressDisplay {
   }
 
   async onEpochEnd(epoch: number, logs?: KerasLogs): Promise<void> {
-    this.done.push(await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000));
+    this.done.push(await this.epochLog(epoch, logs));
     this.current = '';
     this.render();
   }

@@ -11,11 +11,11 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import type { LabeledImages } from '../data/labeled-images';
+import { shapeText, type LabeledImages } from '../data/labeled-images';
 import { loadModelMetadata } from '../model/io';
 import { writeAtomically } from '../util/atomic-file';
 import { encodePng } from '../util/png';
-import { escapeHtml } from './display';
+import { escapeHtml, JUPYTER_BASE_URL_JS, scriptJson } from './display';
 
 /** The checkout: lib/ resolved through the notebooks/lib link that tslab loads it from. */
 const ROOT = path.join(fs.realpathSync(path.join(__dirname, '..')), '..');
@@ -24,9 +24,8 @@ const WASM_DIR = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dis
 /** The wasm builds a page can use: without cross-origin isolation a browser has no threads for the third. */
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 
-/** JavaScript and JSON safe inside a `<script>` element (no `</script` or `<!--` in them). */
+/** JavaScript safe inside a `<script>` element (no `</script` or `<!--` in it). */
 const scriptText = (js: string) => js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /**
  * Builds the page for the model saved in `modelDir` as `outDir/index.html`
@@ -42,7 +41,7 @@ export async function buildWebApp(modelDir: string, outDir: string, samples?: La
   }
   const [height, width, channels] = metadata.inputShape;
   if (height !== width || channels !== 1) {
-    throw new RangeError(`the page classifies square grey images; the model in ${modelDir} takes ${height}x${width}x${channels}`);
+    throw new RangeError(`the page classifies square grey images; the model in ${modelDir} takes ${shapeText(metadata.inputShape)}`);
   }
   const bundle = await build({
     entryPoints: [path.join(PAGE, 'page.ts')],
@@ -133,13 +132,11 @@ export function serveWebApp(page: string, port = 0): Promise<{ url: string; clos
  */
 export function webAppLinkHtml(dir: string): string {
   const target = `files/${dir.split(path.sep).map(encodeURIComponent).join('/')}/index.html`;
-  const inScript = JSON.stringify(target).replace(/</g, '\\u003c');
   const id = `web-app-${randomBytes(4).toString('hex')}`;
   return (
     `<p><a id="${id}" href="/${target}" target="_blank">Open the web page</a> ` +
     `(one file, ${escapeHtml(dir)}/index.html, which Jupyter serves and which also opens from disk; <code>npm run app</code> serves it outside Jupyter)</p>` +
-    `<script>(function () { var a = document.getElementById('${id}'); var config = document.getElementById('jupyter-config-data');` +
-    `var base = document.body.getAttribute('data-base-url') || (config && JSON.parse(config.textContent).baseUrl);` +
-    `if (base) a.href = base.replace(/\\/?$/, '/') + ${inScript}; })();</script>`
+    `<script>(function () { var a = document.getElementById('${id}'); var base = ${JUPYTER_BASE_URL_JS};` +
+    `if (base) a.href = base.replace(/\\/?$/, '/') + ${scriptJson(target)}; })();</script>`
   );
 }

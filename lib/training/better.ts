@@ -1,5 +1,5 @@
 import type { Hyperparameters } from '../model/hyperparams';
-import { oneCycle } from './schedule';
+import { zooSchedule } from './schedule';
 import type { TrainOptions } from './train';
 
 /**
@@ -8,5 +8,5 @@ import type { TrainOptions } from './train';
  * `hp.model` is 'better' (its zoo entry, lib/model/zoo.ts).
  */
 export function betterTrainOptions(hp: Pick<Hyperparameters, 'learningRate'>, options: TrainOptions = {}): TrainOptions {
-  return { ...options, learningRateSchedule: oneCycle(hp.learningRate) };
+  return { ...options, learningRateSchedule: zooSchedule({ model: 'better', learningRate: hp.learningRate }) };
 }

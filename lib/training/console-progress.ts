@@ -1,12 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { formatEpochLog, kerasEpochLog, type KerasLogs } from './epoch-log';
+import { formatEpochLog, kerasEpochLog, type EpochLog, type KerasLogs } from './epoch-log';
 
 /**
  * A callback that shows training's progress, as Keras's ProgbarLogger does:
  * train() adds its printed lines (ConsoleProgress) only when the callbacks
  * hold none, so the notebook's live table replaces them.
  */
-export class ProgressDisplay extends tf.Callback {}
+export class ProgressDisplay extends tf.Callback {
+  private epochStarted = 0;
+
+  async onEpochBegin(): Promise<void> {
+    this.epochStarted = performance.now();
+  }
+
+  /** The history row of epoch `epoch` (Keras's, from 0) from its logs, timed from onEpochBegin. */
+  protected epochLog(epoch: number, logs: KerasLogs): Promise<EpochLog> {
+    return kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000);
+  }
+}
 
 /**
  * Keras-style progress lines, as train() prints them unless `verbose: 0`: the
@@ -15,8 +26,6 @@ export class ProgressDisplay extends tf.Callback {}
  * them to stderr). Works with tfjs's model.fit too.
  */
 export class ConsoleProgress extends ProgressDisplay {
-  private epochStarted = 0;
-
   constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {
     super();
   }
@@ -25,12 +34,8 @@ export class ConsoleProgress extends ProgressDisplay {
     if (typeof this.params?.engine === 'string') this.write(`training with ${this.params.engine}`);
   }
 
-  async onEpochBegin(): Promise<void> {
-    this.epochStarted = performance.now();
-  }
-
   async onEpochEnd(epoch: number, logs?: KerasLogs): Promise<void> {
-    const log = await kerasEpochLog(epoch, logs, (performance.now() - this.epochStarted) / 1000);
+    const log = await this.epochLog(epoch, logs);
     this.write(formatEpochLog(log, typeof this.params?.epochs === 'number' ? this.params.epochs : NaN));
   }
 }

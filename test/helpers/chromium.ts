@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { plotlyLibraryHtml, PLOTLY_MIME } from '../../lib/notebook/display';
+import { plotlyLibraryHtml, PLOTLY_MIME, scriptJson } from '../../lib/notebook/display';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
@@ -47,7 +47,7 @@ export type PlotlyJson = { data: unknown[]; layout: Record<string, unknown>; con
  * drew) or the error plotly threw.
  */
 export function drawPlotlyJson(figures: PlotlyJson[]): (number | string)[] {
-  const specs = JSON.stringify(figures).replace(/</g, '\\u003c');
+  const specs = scriptJson(figures);
   const page =
     `<!DOCTYPE html><html><head><meta charset="utf-8">${plotlyLibraryHtml()}</head><body><pre id="result"></pre><script>` +
     `var figures = ${specs};` +
