@@ -8,8 +8,8 @@
  * Every engine gives the same results; only the time differs.
  * Times --steps optimiser steps after one warm-up step, then one evaluation of the 12,000
  * validation images; epochSeconds extrapolates the steps to 48,000 training images and adds it.
- * Ends with one JSON line: model, backend, kernels (the wasm kernels' build: simd128 or
- * relaxed-simd), engine, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
+ * Ends with one JSON line: model, backend, kernels (which ran: "x86-64 avx512 + wasm simd128",
+ * or the wasm build alone and why not the x86-64 ones; X86_KERNELS=off|avx2|avx512 chooses), engine, batchSize, steps, data, images/s, epochSeconds, peakRssMB; then
  * pytorchEpochSeconds and epochSecondsOverPytorch (> 1: slower than PyTorch) from
  * scripts/torch_reference.py when /usr/bin/python3 has torch.
  */
@@ -29,7 +29,7 @@ import { DEFAULT_HYPERPARAMETERS, resolveHyperparameters, type Hyperparameters }
 import { DEFAULT_CHUNK_SIZE } from '../lib/engine/chunk-size';
 import { checkModelFits } from '../lib/model/memory';
 import { buildZooModel, zooModelName } from '../lib/model/zoo';
-import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
+import { kernelsDescription } from '../lib/engine/wasm-kernels/x86-64';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { disposeData, prepareData } from '../lib/pipeline';
 import { Rng } from '../lib/util/rng';
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         ? localGradientEngine(model, { seed: hp.seed })
         : await parallelGradientEngine(model, { seed: hp.seed, workers, signal: stopped });
   const evaluateOn = (split: LabeledTensors) => engine.evaluate?.(split, stopped) ?? evaluate(model, split, undefined, stopped);
-  log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsBuild()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
+  log(`${hp.model} (${parameters} trainable parameters), backend ${backend.name}, kernels ${kernelsDescription()}, ${engine.description}, batch ${hp.batchSize}, data: ${source}`);
 
   const optimizer = new Adam(trainableVariables(model), hp.learningRate);
   const order = new Rng(hp.seed).permutation(data.train.x.shape[0]);
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       model: hp.model,
       backend: backend.name,
-      kernels: kernelsBuild(),
+      kernels: kernelsDescription(),
       engine: engine.description,
       batchSize: hp.batchSize,
       steps,

@@ -15,7 +15,7 @@ import { crossEntropyPerImage } from '../lib/model/loss';
 import { trainableVariables } from '../lib/model/variables';
 import { parallelGradientEngine } from '../lib/engine/parallel-engine';
 import { Rng } from '../lib/util/rng';
-import { kernelsBuild } from '../lib/engine/wasm-kernels/native';
+import { kernelsDescription } from '../lib/engine/wasm-kernels/x86-64';
 import { DEFAULT_HYPERPARAMETERS } from '../lib/model/hyperparams';
 import { chunkSizeFor } from '../lib/engine/chunk-size';
 import { Adam } from '../lib/training/adam';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const batchSize = Number(values['batch-size']);
   const steps = Number(values.steps);
   const backend = await selectBackend();
-  console.log(`${name}, backend ${backend.name}${backend.name === 'wasm' ? `, kernels ${kernelsBuild()}` : ''}`);
+  console.log(`${name}, backend ${backend.name}${backend.name === 'wasm' ? `, kernels ${kernelsDescription()}` : ''}`);
   const model = buildZooModel(name, { ...DEFAULT_HYPERPARAMETERS, seed: 1 });
   await profileStep(model, batchSize);
   if (steps > 0) {

@@ -138,7 +138,8 @@ export function trainHelp(): string {
     ...rows.map(([name, text]) => `  ${name.padEnd(width)}${text}`),
     '',
     'Environment: FASHION_MNIST_DIR (data directory), FASHION_MNIST_MIRROR (where missing files are downloaded',
-    'from), TFJS_BACKEND (wasm, cpu or tensorflow; unset picks the fastest).',
+    'from), TFJS_BACKEND (wasm, cpu or tensorflow; unset picks the fastest), X86_KERNELS (off, avx2 or avx512;',
+    'unset runs the native x86-64 convolutions with the widest instruction set this CPU has).',
     '',
   ].join('\n');
 }

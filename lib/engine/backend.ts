@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerProjectKernels } from './wasm-kernels/index';
+import { kernelsDescription } from './wasm-kernels/x86-64';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -41,7 +42,8 @@ async function pick(forced: string | undefined): Promise<BackendInfo> {
   if (nodeProblem === null) return { name: 'tensorflow', reason: '@tensorflow/tfjs-node is installed and loads' };
   const wasmProblem = await load('wasm');
   if (wasmProblem === null) {
-    return { name: 'wasm', reason: `WebAssembly with the project's training kernels; ${nodeProblem}` };
+    // Outside load()'s catch: a mistyped X86_KERNELS is an error to fix, not a reason to fall back to cpu.
+    return { name: 'wasm', reason: `WebAssembly with the project's training kernels (${kernelsDescription()}); ${nodeProblem}` };
   }
   await load('cpu');
   return { name: 'cpu', reason: `the wasm backend failed to load (${wasmProblem}); training will be very slow` };

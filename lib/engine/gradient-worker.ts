@@ -8,6 +8,7 @@ import { trainableVariables } from '../model/variables';
 import { selectBackend } from './backend';
 import { runChunks, type ChunkResult } from './chunks';
 import type { SharedImages, StepRequest, WorkerInit, WorkerReply } from './worker-protocol';
+import { setX86Threads } from './wasm-kernels/x86-64';
 
 if (parentPort === null) throw new Error('lib/engine/gradient-worker.ts is a worker thread entry; start it with parallelGradientEngine()');
 const port = parentPort;
@@ -28,6 +29,8 @@ function gather(source: SharedImages, rows: Int32Array): { x: tf.Tensor4D; y: tf
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const backend = await selectBackend();
+  // One worker per core already: a kernel that started threads of its own would only contend with the other workers.
+  setX86Threads(1);
   const model = await tf.models.modelFromJSON({ modelTopology: init.topology });
   const variables = trainableVariables(model);
 

@@ -15,7 +15,7 @@ function pickIn(env: Record<string, string>): { name?: string; reason?: string; 
 test('picks the wasm backend with the project kernels when tfjs-node is absent, and says why', () => {
   const picked = pickIn({ TFJS_BACKEND: '' });
   assert.equal(picked.name, 'wasm');
-  assert.match(picked.reason ?? '', /project's training kernels; tfjs-node is not installed/);
+  assert.match(picked.reason ?? '', /project's training kernels \((x86-64 avx(2|512) \+ )?wasm [a-z0-9-]+.*\); tfjs-node is not installed/);
 });
 
 test('TFJS_BACKEND forces a backend, and a bad value or one that cannot load is an error naming it', () => {

@@ -13,7 +13,6 @@ import { assertClose, assertParity, modelGradients, randomValues, runOn, testIma
  * kernels that only move, select or add one pair of values must be exact.
  */
 const EXACT: [number, number] = [0, 0];
-const CONV: [number, number] = [4e-6, 1e-6];
 const SUM: [number, number] = [2e-6, 1e-6];
 /** Sums of 43k terms: the running sums reach hundreds, whose float32 steps are ~1e-5. */
 const LONG_SUM: [number, number] = [8e-5, 1e-6];
@@ -45,53 +44,6 @@ describe('registration', () => {
   test('selectBackend is idempotent', async () => {
     assert.strictEqual(selectBackend(), selectBackend());
     assert.equal((await selectBackend()).name, 'wasm');
-  });
-});
-
-describe('Conv2DBackpropFilter', () => {
-  const cases: { x: [number, number, number, number]; f: [number, number]; cout: number; s: number | [number, number];
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; round?: 'floor' | 'round' | 'ceil' }[] = [
-    { x: [2, 8, 8, 1], f: [3, 3], cout: 8, s: 1, pad: 'valid' },
-    { x: [2, 7, 9, 3], f: [3, 3], cout: 5, s: 1, pad: 'same' },
-    { x: [3, 9, 8, 2], f: [3, 2], cout: 4, s: 2, pad: 'valid' },
-    { x: [2, 9, 9, 2], f: [3, 3], cout: 6, s: [2, 1], pad: 'same' },
-    { x: [1, 6, 7, 3], f: [2, 2], cout: 3, s: 2, pad: 1, round: 'floor' },
-    { x: [2, 10, 10, 1], f: [5, 5], cout: 32, s: 3, pad: 2, round: 'ceil' },
-    { x: [2, 7, 8, 2], f: [3, 3], cout: 5, s: [1, 2], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  ];
-  for (const [i, c] of cases.entries()) {
-    test(`x ${c.x} filter ${c.f}x${c.cout} strides ${c.s} pad ${JSON.stringify(c.pad)}`, async () => {
-      const filterShape: [number, number, number, number] = [c.f[0], c.f[1], c.x[3], c.cout];
-      await assertParity(`case ${i}`, () => {
-        const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), i), c.x);
-        const w = tf.tensor4d(randomValues(tf.util.sizeFromShape(filterShape), 100 + i), filterShape);
-        const y = tf.conv2d(x, w, c.s, c.pad, 'NHWC', 1, c.round);
-        const dy = tf.tensor(randomValues(y.size, 200 + i), y.shape);
-        return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-          { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape, ...(c.round ? { dimRoundingMode: c.round } : {}) }) as tf.Tensor;
-      }, ...CONV);
-    });
-  }
-
-  test('the gradient of tf.conv2d with respect to its filter uses it', async () => {
-    await assertParity('conv2d filter gradient', () => {
-      const x = tf.tensor4d(randomValues(2 * 6 * 6 * 2, 7), [2, 6, 6, 2]);
-      const w = tf.tensor4d(randomValues(3 * 3 * 2 * 4, 8), [3, 3, 2, 4]);
-      return tf.grad((filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'))))(w);
-    }, ...CONV);
-  });
-
-  test('NCHW throws naming the data format', async () => {
-    await tf.setBackend('wasm');
-    tf.tidy(() => {
-      const x = tf.zeros([1, 1, 4, 4]);
-      const dy = tf.zeros([1, 2, 2, 2]);
-      assert.throws(
-        () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-          { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 1, 2] }),
-        /supports dataFormat NHWC only, got NCHW/,
-      );
-    });
   });
 });
 

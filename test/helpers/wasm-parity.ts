@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { before, describe } from 'node:test';
+import { after, before, describe } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { parseIdxImages, parseIdxLabels } from '../../lib/data/idx';
 import { Rng } from '../../lib/util/rng';
 import { KERNELS_WASM_PATHS, type KernelsBuild, useKernelsBuild } from '../../lib/engine/wasm-kernels/native';
+import { useX86Kernels, X86_KERNELS_PATH, type X86Addon, type X86Isa } from '../../lib/engine/wasm-kernels/x86-64';
 import { DEFAULT_HYPERPARAMETERS } from '../../lib/model/hyperparams';
 import { crossEntropyPerImage } from '../../lib/model/loss';
 import { trainableVariables } from '../../lib/model/variables';
@@ -21,6 +22,32 @@ export function forEachBuild(body: () => void): void {
   for (const build of RUNNABLE_BUILDS) {
     describe(build, () => {
       before(() => useKernelsBuild(build));
+      body();
+    });
+  }
+}
+
+/** The x86-64 kernels' instruction sets this machine runs: none where the addon does not load. */
+export function runnableX86Isas(): X86Isa[] {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return [];
+  const best = (require(X86_KERNELS_PATH) as X86Addon).bestIsa();
+  return best === 'avx512' ? ['avx2', 'avx512'] : best === 'avx2' ? ['avx2'] : [];
+}
+
+/**
+ * Registers `body`'s tests once per path a convolution can take: each x86-64
+ * instruction set this machine runs, then each wasm build with the x86-64
+ * kernels off. Afterwards the kernels are as X86_KERNELS says again.
+ */
+export function forEachConvPath(body: () => void): void {
+  const paths = [
+    ...runnableX86Isas().map((isa) => ({ name: `x86-64 ${isa}`, use: () => useX86Kernels(isa) })),
+    ...RUNNABLE_BUILDS.map((build) => ({ name: `wasm ${build}`, use: () => { useX86Kernels('off'); useKernelsBuild(build); } })),
+  ];
+  for (const route of paths) {
+    describe(route.name, () => {
+      before(route.use);
+      after(() => useX86Kernels(process.env.X86_KERNELS));
       body();
     });
   }

@@ -1,11 +1,12 @@
-import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs';
+import { backend_util, Conv2DBackpropFilter, util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, TensorInfo } from '@tensorflow/tfjs';
-import { nativeKernels, offsetOf, withScratch } from './native';
+import { heapBuffer, nativeKernels, offsetOf, withScratch } from './native';
 import { type ProjectKernel, type WasmKernelFunc, wasmKernelConfig } from './project-kernel';
+import { fillOnX86, x86Addon, x86ConvShape, x86Takes, x86Threads } from './x86-64';
 
 /**
  * The gradient of Conv2D with respect to its filter, which the wasm backend
- * lacks. NHWC float32, any strides and padding (tfjs has no gradient for
+ * lacks: on the x86-64 kernels where they run, else on the wasm ones. NHWC float32, any strides and padding (tfjs has no gradient for
  * dilated convolutions); anything else throws, there is nothing to fall back to.
  */
 export const conv2dBackpropFilter: WasmKernelFunc<{ x: TensorInfo; dy: TensorInfo }, Conv2DBackpropFilterAttrs> = ({
@@ -20,6 +21,15 @@ export const conv2dBackpropFilter: WasmKernelFunc<{ x: TensorInfo; dy: TensorInf
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast',
   );
+  if (!util.arraysEqual(dy.shape, info.outShape)) {
+    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], but x ${x.shape} and filter ${filterShape} give [${info.outShape}]`);
+  }
+  const addon = x86Addon();
+  if (addon !== null && x86Takes(info)) {
+    return fillOnX86(backend, backend.makeOutput(info.filterShape, 'float32'), (dw) => addon.conv2dFilterGrad(
+      heapBuffer(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dw), x86Threads(), ...x86ConvShape(info),
+    ));
+  }
   const dw = backend.makeOutput(info.filterShape, 'float32');
   const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
   withScratch(backend, 0, size, (_, total) =>

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { backend_util, Conv2D, Conv2DBackpropInput } from '@tensorflow/tfjs';
+import { backend_util, Conv2D, Conv2DBackpropInput, util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nativeKernels, offsetOf } from './native';
+import { heapBuffer, nativeKernels, offsetOf } from './native';
 import { callOriginal, type ProjectKernel, wasmKernelConfig } from './project-kernel';
+import { fillOnX86, x86Addon, x86ConvShape, x86Takes, x86Threads } from './x86-64';
 
 type Inputs = { dy: TensorInfo; filter: TensorInfo };
 
-/** tfjs's XNNPACK Conv2D, the fastest convolution the wasm backend has. */
+/** The wasm Conv2D kernel: tfjs's XNNPACK one, since this runs only where the x86-64 kernels do not. */
 function xnnpackConv2d(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, pad: backend_util.ExplicitPadding): TensorInfo {
   const conv = tf.getKernel(Conv2D, 'wasm');
   if (conv === undefined) throw new Error('Conv2DBackpropInput on wasm needs the wasm Conv2D kernel, which is not registered');
@@ -16,7 +17,8 @@ function xnnpackConv2d(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, 
 
 /**
  * The gradient of Conv2D with respect to its input (tfjs's wasm kernel is
- * scalar: 2.3 s of a 4.3 s bn-cnn step). The filter is rotated half a turn
+ * scalar: 2.3 s of a 4.3 s bn-cnn step): on the x86-64 kernels where they
+ * run, any strides and padding. Without them, the filter is rotated half a turn
  * with its channel axes swapped (native flip_filter); for stride 1 the
  * gradient is then tfjs's XNNPACK Conv2D of dy with that filter and the
  * complementary padding (~1.2-1.4x faster than the direct kernel on 'same'
@@ -32,6 +34,16 @@ function create(original: KernelConfig | undefined): KernelConfig {
     const info = backend_util.computeConv2DInfo(
       inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast',
     );
+    if (!util.arraysEqual(dy.shape, info.outShape)) {
+      // tfjs does not check dy against inputShape (tf.conv2dTranspose passes any): its own kernel decides.
+      return callOriginal(original, Conv2DBackpropInput, args, `dy is [${dy.shape}], but inputShape and filter give [${info.outShape}]`);
+    }
+    const addon = x86Addon();
+    if (addon !== null && x86Takes(info)) {
+      return fillOnX86(backend, backend.makeOutput(inputShape, 'float32'), (dx) => addon.conv2dInputGrad(
+        heapBuffer(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, dx), x86Threads(), ...x86ConvShape(info),
+      ));
+    }
     const { filterHeight: fh, filterWidth: fw, inChannels: cin, outChannels: cout, padInfo } = info;
     const native = nativeKernels(backend);
     const flipped = backend.makeOutput([fh, fw, cout, cin], 'float32');

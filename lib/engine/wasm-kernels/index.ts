@@ -17,6 +17,7 @@ import { addKernel } from './add';
 import { avgPoolGradKernel } from './avg-pool-grad';
 import { batchMatMulKernel } from './batch-mat-mul';
 import { batchNormGradKernel, fusedBatchNormGradient, fusedBatchNormKernel } from './batch-norm';
+import { conv2dKernel, fusedConv2dKernel } from './conv2d';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input';
 import { seededDropoutKernel } from './dropout';
@@ -27,6 +28,8 @@ import { meanGradient, meanGradKernel, meanKernel, sumKernel } from './sum';
 
 /** Every kernel the project adds to or replaces in the wasm backend. */
 export const PROJECT_KERNELS: readonly ProjectKernel[] = [
+  conv2dKernel,
+  fusedConv2dKernel,
   conv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
   maxPoolGradKernel,

@@ -135,6 +135,11 @@ export function nativeKernels(backend: BackendWasm): NativeKernels {
   return kernels;
 }
 
+/** The backend's heap as an ArrayBuffer; a new one after the heap grows, so read it per call. */
+export function heapBuffer(backend: BackendWasm): ArrayBuffer {
+  return heapOf(backend).asm.memory.buffer;
+}
+
 /** Byte offset of a tensor's data in the wasm heap. */
 export function offsetOf(backend: BackendWasm, t: TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
